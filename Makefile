@@ -1,0 +1,21 @@
+# Two set-up commands (see README): `make app` runs the chat app, `make test` runs the tests.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+
+$(PY):
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+
+.PHONY: install app test browser-deps
+install: $(PY)
+	$(PY) -m pip install -q -e ".[app,test]"
+
+app: install
+	$(PY) app.py
+
+browser-deps:
+	@command -v chromium >/dev/null && fc-list | grep -qi "noto.*cjk" || \
+	  (apt-get update -qq && apt-get install -y -qq chromium fonts-noto-cjk >/dev/null)
+
+test: install browser-deps
+	$(PY) -m pytest -q

@@ -1,0 +1,75 @@
+"""Retrieval quality and speed on the article: recall@1/3/5 and MRR per mode, query latency, index build time.
+
+    python eval/retrieval.py                       # the default settings
+    python eval/retrieval.py --sweep               # also other chunk sizes / overlaps
+A hit is relevant when a gold answer string lies inside the chunk.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from qa.chunks import CHUNK_OVERLAP, CHUNK_SIZE
+from qa.embedder import Embedder
+from qa.retriever import MODES, Retriever
+
+QUESTIONS = Path(__file__).with_name("questions.jsonl")
+
+
+def load_questions(path: Path = QUESTIONS) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def first_relevant_rank(hits, answers) -> int | None:
+    return next((r for r, h in enumerate(hits, 1) if any(a in h.text for a in answers)), None)
+
+
+def measure(retriever: Retriever, questions: list[dict]) -> dict:
+    answerable = [q for q in questions if q["answers"]]
+    table = {}
+    for mode in MODES:
+        ranks = [first_relevant_rank(retriever.search(q["question"], k=5, mode=mode), q["answers"]) for q in answerable]
+        table[mode] = {f"recall@{k}": sum(1 for r in ranks if r and r <= k) / len(ranks) for k in (1, 3, 5)}
+        table[mode]["mrr@5"] = sum(1 / r for r in ranks if r) / len(ranks)
+    return table
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sweep", action="store_true", help="also try other chunk sizes and overlaps")
+    args = parser.parse_args()
+    questions = load_questions()
+    embedder = Embedder()
+    settings = [(CHUNK_SIZE, CHUNK_OVERLAP)]
+    if args.sweep:
+        settings += [(s, o) for s in (100, 150, 200, 300, 400) for o in (0, 50) if (s, o) != settings[0]]
+    print(f"{'size':>4} {'overlap':>7} {'chunks':>6} {'mode':>6}  R@1    R@3    R@5    MRR")
+    for size, overlap in settings:
+        with tempfile.TemporaryDirectory() as tmp:
+            started = time.perf_counter()
+            retriever = Retriever(chunk_size=size, chunk_overlap=overlap, index_dir=Path(tmp), embedder=embedder)
+            build_s = time.perf_counter() - started
+            for mode, row in measure(retriever, questions).items():
+                print(f"{size:>4} {overlap:>7} {len(retriever.chunks):>6} {mode:>6}  " + "  ".join(f"{v:.3f}" for v in row.values()))
+        if (size, overlap) == settings[0]:
+            default_build_s = build_s
+            default = retriever
+    timings = []
+    for q in questions * 2:
+        started = time.perf_counter()
+        default.search(q["question"], k=5, mode="hybrid")
+        timings.append(time.perf_counter() - started)
+    timings = timings[len(questions) :]  # the first pass is warm-up
+    print(f"index build (article, {len(default.chunks)} chunks, embeddings + FAISS): {default_build_s:.2f} s", file=sys.stdout)
+    print(f"hybrid query latency over {len(timings)} questions: median {statistics.median(timings) * 1000:.1f} ms, "
+          f"p95 {sorted(timings)[int(0.95 * len(timings))] * 1000:.1f} ms")
+
+
+if __name__ == "__main__":
+    main()

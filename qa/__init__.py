@@ -1,0 +1,24 @@
+"""Question answering over a Chinese news article: corpus → chunks → index → retriever → reader → assistant.
+
+Heavy libraries load lazily: ``import qa`` is cheap.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from qa.assistant import Answer, Assistant
+    from qa.chunks import Chunk
+    from qa.retriever import Hit, Retriever
+
+__all__ = ["Answer", "Assistant", "Chunk", "Hit", "Retriever"]
+_HOMES = {"Answer": "qa.assistant", "Assistant": "qa.assistant", "Chunk": "qa.chunks", "Hit": "qa.retriever", "Retriever": "qa.retriever"}
+
+
+def __getattr__(name: str):
+    if name in _HOMES:
+        import importlib
+
+        return getattr(importlib.import_module(_HOMES[name]), name)
+    raise AttributeError(f"module 'qa' has no attribute {name!r}")

@@ -1,0 +1,115 @@
+"""The assistant: retrieve the top chunks, read them in one batch, answer or abstain."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from qa.corpus import Document
+from qa.embedder import Embedder
+from qa.reader import READER_WEIGHTS, Reader
+from qa.retriever import Hit, Retriever
+
+ABSTAIN_MESSAGE = "文章中没有找到这个问题的答案"
+MAX_QUESTION_CHARS = 2000
+DEFAULT_K = 3
+# confidence = sigmoid(SCALE * (best span score - no-answer score) + BIAS), fitted on eval/questions.jsonl
+CONFIDENCE_SCALE = 0.5
+CONFIDENCE_BIAS = 0.0
+ABSTAIN_BELOW = 0.5
+_SENTENCE_END = re.compile(r"[。！？；!?;\n]")
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The assistant's reply. When it abstains ``answer`` is ``""`` and ``message`` says so;
+    otherwise ``document_text(doc_id)[start:end] == answer`` and the answer lies in ``evidence``
+    at ``evidence_start`` (a document offset)."""
+
+    question: str
+    answer: str
+    confidence: float
+    doc_id: str | None
+    start: int | None
+    end: int | None
+    evidence: str
+    evidence_start: int | None
+    passages: list[Hit] = field(default_factory=list)
+    message: str = ""
+
+    @property
+    def abstained(self) -> bool:
+        return not self.answer
+
+    def to_json(self) -> dict:
+        """The ``qa ask --json`` object."""
+        keys = ("question", "answer", "confidence", "doc_id", "start", "end", "evidence")
+        return {**{k: getattr(self, k) for k in keys}, "passages": [asdict(h) for h in self.passages]}
+
+
+def check_question(question: str) -> str:
+    """The stripped question; ``ValueError`` when it is empty or over ``MAX_QUESTION_CHARS``."""
+    if not isinstance(question, str) or not question.strip():
+        raise ValueError("问题不能为空 (the question is empty)")
+    question = question.strip()
+    if len(question) > MAX_QUESTION_CHARS:
+        raise ValueError(f"问题太长：最多 {MAX_QUESTION_CHARS} 个字符 (the question has {len(question)} characters, the limit is {MAX_QUESTION_CHARS})")
+    return question
+
+
+def evidence_sentence(text: str, start: int, end: int) -> tuple[str, int]:
+    """The sentence(s) of ``text`` around ``[start, end)``, and where they start."""
+    left = max((m.end() for m in _SENTENCE_END.finditer(text, 0, start)), default=0)
+    right = next((m.end() for m in _SENTENCE_END.finditer(text, end)), len(text))
+    while left < start and text[left].isspace():
+        left += 1
+    return text[left:right].rstrip(), left
+
+
+def confidence_of(gap: float) -> float:
+    return 1.0 / (1.0 + math.exp(-(CONFIDENCE_SCALE * gap + CONFIDENCE_BIAS)))
+
+
+class Assistant:
+    """Question answering over a corpus (default: the bundled article).
+
+    >>> Assistant().ask("长安汽车新能源汽车年销量突破了多少？").answer
+    '100万辆'
+    """
+
+    def __init__(
+        self,
+        corpus: list[str | Path] | None = None,
+        k: int = DEFAULT_K,
+        documents: list[Document] | None = None,
+        reader_weights: Path | None = READER_WEIGHTS,
+        abstain_below: float = ABSTAIN_BELOW,
+    ):
+        embedder = Embedder()
+        self.retriever = Retriever(corpus, documents=documents, embedder=embedder)
+        self.reader = Reader(reader_weights, base=embedder.model[0].auto_model)
+        self.k = k
+        self.abstain_below = abstain_below
+
+    def ask(self, question: str, k: int | None = None) -> Answer:
+        """Answer ``question`` from the top ``k`` chunks, or abstain."""
+        question = check_question(question)
+        hits = self.retriever.search(question, k=k or self.k)
+        reading = self.reader.run(question, [h.text for h in hits])
+        best = reading.best
+        if best is None:
+            return Answer(question, "", 0.0, None, None, None, "", None, hits, ABSTAIN_MESSAGE)
+        hit = hits[best.context_index]
+        start, end = hit.start + best.start, hit.start + best.end
+        confidence = confidence_of(best.score - reading.null_score)
+        text = self.retriever.document_text(hit.doc_id)
+        evidence, evidence_start = evidence_sentence(text, start, end)
+        if confidence < self.abstain_below:
+            return Answer(question, "", confidence, None, None, None, "", None, hits, ABSTAIN_MESSAGE)
+        return Answer(question, best.text, confidence, hit.doc_id, start, end, evidence, evidence_start, hits)
+
+    def run(self, question: str, k: int | None = None) -> Answer:
+        """Pipeline-component alias of :meth:`ask`."""
+        return self.ask(question, k)

@@ -1,0 +1,143 @@
+"""Command line: ``qa index | search | ask | eval | train-reader``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from qa.assistant import check_question
+from qa.corpus import CorpusError
+from qa.e5 import MissingModelPackage
+from qa.retriever import MODES
+
+
+def _corpus_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--corpus", action="append", metavar="PATH", help="a .txt/.md file or folder (repeatable); default: the bundled article")
+
+
+def _print_json(obj) -> None:
+    json.dump(obj, sys.stdout, ensure_ascii=False, indent=2)
+    print()
+
+
+def cmd_index(args) -> None:
+    from qa.retriever import Retriever
+
+    started = time.perf_counter()
+    retriever = Retriever(args.corpus)
+    state = "built" if retriever.index.rebuilt else "up to date"
+    print(f"index {state}: {len(retriever.documents)} document(s), {len(retriever.chunks)} chunks, {time.perf_counter() - started:.1f} s")
+
+
+def cmd_search(args) -> None:
+    from qa.retriever import Retriever
+
+    check_question(args.question)
+    hits = Retriever(args.corpus).search(args.question, k=args.k, mode=args.mode)
+    if args.json:
+        _print_json([{"text": h.text, "doc_id": h.doc_id, "start": h.start, "end": h.end, "score": h.score} for h in hits])
+        return
+    for rank, h in enumerate(hits, 1):
+        ranks = f"dense #{h.dense_rank or '-'}, bm25 #{h.bm25_rank or '-'}"
+        print(f"{rank}. [{h.doc_id} {h.start}-{h.end}] score {h.score:.4f} ({ranks})\n   {h.text}\n")
+
+
+def cmd_ask(args) -> None:
+    from qa.assistant import Assistant
+
+    check_question(args.question)
+    answer = Assistant(args.corpus).ask(args.question, k=args.k)
+    if args.json:
+        _print_json(answer.to_json())
+        return
+    if answer.abstained:
+        print(answer.message)
+        print("最相关的段落：")
+        for h in answer.passages:
+            print(f"  [{h.doc_id} {h.start}-{h.end}] {h.text[:80]}…")
+        return
+    print(f"答案：{answer.answer}  (置信度 {answer.confidence:.2f})")
+    print(f"出处：{answer.doc_id} 字符 {answer.start}-{answer.end}")
+    print(f"依据：{answer.evidence}")
+
+
+def cmd_eval(args) -> None:
+    from qa.evaluate import run_eval
+
+    run_eval(args)
+
+
+def cmd_train_reader(args) -> None:
+    from qa.train_reader import TrainConfig, train
+
+    cfg = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, max_length=args.max_length, threads=args.threads)
+    overlay = train(args.train, args.out, cfg, init=args.init, max_steps=args.max_steps)
+    print(f"trained weights: {overlay}")
+    if args.dev:
+        from qa.evaluate import evaluate_reader
+
+        summary = evaluate_reader(args.dev, overlay)
+        print(json.dumps(summary, ensure_ascii=False))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="qa", description="Question answering over a Chinese article.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("index", help="build (or check) the index of a corpus")
+    _corpus_arg(p)
+    p.set_defaults(func=cmd_index)
+
+    p = sub.add_parser("search", help="retrieve the chunks that best match a question")
+    p.add_argument("question")
+    p.add_argument("-k", type=int, default=5, help="number of chunks (default 5)")
+    p.add_argument("--mode", choices=MODES, default="hybrid")
+    p.add_argument("--json", action="store_true", help="print a JSON list of hits")
+    _corpus_arg(p)
+    p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser("ask", help="answer a question from the corpus")
+    p.add_argument("question")
+    p.add_argument("-k", type=int, default=None, help="chunks to read (default 3)")
+    p.add_argument("--json", action="store_true", help="print the answer as JSON")
+    _corpus_arg(p)
+    p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("eval", help="evaluate on a labelled set (.jsonl questions or SQuAD .json)")
+    p.add_argument("file", type=Path)
+    p.add_argument("--mode", choices=("open", "reader"), default="open", help="SQuAD files: open-domain over all paragraphs, or reader-only")
+    p.add_argument("--predictions", type=Path, help="write {id: answer} here")
+    p.add_argument("--json", type=Path, help="write the summary JSON here")
+    p.add_argument("--report", type=Path, help="write a Markdown report of wrong answers here")
+    p.add_argument("--limit", type=int, help="only the first N questions")
+    p.add_argument("-k", type=int, default=None, help="chunks to read per question")
+    p.add_argument("--weights", type=Path, help="reader weights to evaluate (default: the shipped ones)")
+    _corpus_arg(p)
+    p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("train-reader", help="fine-tune the reader on SQuAD-format data")
+    p.add_argument("--train", nargs="+", required=True, metavar="FILE")
+    p.add_argument("--dev", metavar="FILE", help="SQuAD file to score the result on")
+    p.add_argument("--out", type=Path, required=True, help="folder for checkpoints and the exported weights")
+    p.add_argument("--init", type=Path, help="start from these weights (e.g. qa/weights/reader.safetensors)")
+    p.add_argument("--epochs", type=float, default=1.0)
+    p.add_argument("--batch-size", type=int, default=16)
+    p.add_argument("--lr", type=float, default=1e-4)
+    p.add_argument("--max-length", type=int, default=256)
+    p.add_argument("--max-steps", type=int, help="stop after this many steps (resume later)")
+    p.add_argument("--threads", type=int, help="torch threads")
+    p.set_defaults(func=cmd_train_reader)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        args.func(args)
+    except (CorpusError, MissingModelPackage, ValueError, FileNotFoundError) as exc:
+        print(f"qa: error: {exc}", file=sys.stderr)
+        return 2
+    return 0

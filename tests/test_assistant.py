@@ -1,0 +1,57 @@
+import json
+
+import pytest
+
+from qa.assistant import ABSTAIN_MESSAGE, MAX_QUESTION_CHARS
+from tests.conftest import QUESTION, run_cli
+
+
+def test_answer_with_offsets_and_evidence(assistant, article):
+    answer = assistant.ask(QUESTION)
+    assert answer.answer == "100万辆"
+    assert article[answer.start : answer.end] == answer.answer
+    assert answer.doc_id == "article.txt" and 0 <= answer.confidence <= 1
+    assert answer.answer in answer.evidence and "长安汽车" in answer.evidence
+    assert article[answer.evidence_start : answer.evidence_start + len(answer.evidence)] == answer.evidence
+    assert answer.passages and any("100万辆" in h.text for h in answer.passages)
+
+
+@pytest.mark.parametrize("question,expected", [
+    ("重庆信息与智慧医学研究院由哪个部门举办？", "市科技局"),
+    ("璧山的生物制造中试平台投资了多少钱？", "6.25亿元"),
+    ("这篇报道的记者是谁？", "廖平"),
+])
+def test_more_real_questions(assistant, article, question, expected):
+    answer = assistant.ask(question)
+    assert expected in answer.answer
+    assert article[answer.start : answer.end] == answer.answer
+
+
+def test_abstains_when_the_article_does_not_say(assistant):
+    answer = assistant.ask("长安汽车2025年新能源汽车出口了多少辆？")
+    assert answer.answer == "" and answer.message == ABSTAIN_MESSAGE
+    assert answer.passages  # the closest passages are still shown
+    assert answer.to_json()["answer"] == ""
+
+
+@pytest.mark.parametrize("question", ["", "   \n", "问" * (MAX_QUESTION_CHARS + 1)])
+def test_bad_questions_raise_value_error(assistant, question):
+    with pytest.raises(ValueError):
+        assistant.ask(question)
+
+
+@pytest.mark.parametrize("question", ["How many cars did Changan sell?", "🚗🚗🚗", "???", "问" * MAX_QUESTION_CHARS])
+def test_odd_questions_never_crash(assistant, question):
+    answer = assistant.ask(question)
+    assert isinstance(answer.answer, str) and 0 <= answer.confidence <= 1
+
+
+def test_cli_ask_json_keys_and_errors():
+    result = run_cli("ask", QUESTION, "--json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert list(data) == ["question", "answer", "confidence", "doc_id", "start", "end", "evidence", "passages"]
+    assert data["answer"] == "100万辆"
+    for bad in ("", "x" * (MAX_QUESTION_CHARS + 1)):
+        result = run_cli("ask", bad)
+        assert result.returncode == 2 and "Traceback" not in result.stderr and result.stderr.strip()

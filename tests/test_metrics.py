@@ -1,0 +1,30 @@
+import pytest
+
+from qa.metrics import exact_match, f1_score, segment
+
+
+def test_worked_case_from_the_data_readme():
+    assert round(100 * f1_score("一二X三四", ["一二三四"]), 1) == 44.4
+
+
+def test_segmentation_rules():
+    assert segment(" Hello 1987年，47.9亿元 ") == ["hello", "1987", "年", "47.9", "亿", "元"]
+
+
+@pytest.mark.parametrize("pred,golds,em,f1", [
+    ("100万辆", ["100万辆"], 1, 1),
+    ("“100万辆”。", ["100万辆"], 1, 1),      # listed punctuation is ignored
+    ("突破100万辆", ["100万辆"], 0, 2 * (3 / 5) * 1 / (3 / 5 + 1)),
+    ("", ["100万辆"], 0, 0),
+    ("两江新区", ["西部科学城", "两江新区"], 1, 1),  # best over the golds
+    ("", [], 1, 1),                               # abstaining on an unanswerable question
+    ("廖平", [], 0, 0),
+])
+def test_em_and_f1(pred, golds, em, f1):
+    assert exact_match(pred, golds) == em
+    assert f1_score(pred, golds) == pytest.approx(f1)
+
+
+def test_f1_uses_the_longest_contiguous_run():
+    # common characters that are not contiguous do not add up
+    assert f1_score("一X二", ["一二"]) == pytest.approx(2 * (1 / 3) * (1 / 2) / (1 / 3 + 1 / 2))

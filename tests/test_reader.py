@@ -1,0 +1,74 @@
+import numpy as np
+import pytest
+
+from qa.reader import READER_WEIGHTS, decode, encode_windows, trained_state
+from tests.conftest import QUESTION
+
+
+@pytest.fixture(scope="session")
+def reader(assistant):
+    return assistant.reader
+
+
+def test_overlay_covers_every_trained_tensor(reader):
+    from safetensors import safe_open
+
+    with safe_open(READER_WEIGHTS, "pt") as f:
+        shipped = set(f.keys())
+        assert {f.get_slice(k).get_dtype() for k in shipped} == {"F16"}
+    trainable = {n for n, p in reader.model.named_parameters() if p.requires_grad}
+    assert shipped == trainable == set(trained_state(reader.model))
+    assert "qa_outputs.weight" in shipped and "bert.embeddings.word_embeddings.weight" not in shipped
+    assert READER_WEIGHTS.stat().st_size <= 50 * 2**20
+
+
+def test_overlay_changed_the_base_encoder(reader):
+    from safetensors.torch import load_file
+
+    from qa.e5 import model_dir
+
+    base = load_file(model_dir() / "model.safetensors")
+    shipped = load_file(READER_WEIGHTS)
+    name = "encoder.layer.11.output.dense.weight"
+    assert not np.allclose(base[name].numpy(), shipped["bert." + name].float().numpy(), atol=1e-3)
+
+
+def test_reader_answers_a_real_question_with_offsets(reader, article):
+    contexts = [article[3038:3201], article[2551:2716]]  # the answer is in the second one
+    reading = reader.run(QUESTION, contexts)
+    best = reading.best
+    assert best.text == "100万辆" and best.context_index == 1
+    assert contexts[1][best.start : best.end] == best.text
+    assert best.score > reading.null_score
+    assert [s.score for s in reading.spans] == sorted((s.score for s in reading.spans), reverse=True)
+
+
+def test_answer_found_in_a_later_window_of_a_long_context(reader, article):
+    long_context = article[:2700]  # well over one 384-token window; the answer is near the end
+    reading = reader.run(QUESTION, [long_context])
+    assert reading.best.text == "100万辆"
+    assert long_context[reading.best.start : reading.best.end] == "100万辆"
+
+
+def test_decode_keeps_to_context_tokens_order_and_length(reader):
+    tok = reader.tokenizer
+    contexts = ["重庆新增5家产业创新综合体，全市总数达18家。"]
+    enc = encode_windows(tok, ["新增几家？"], contexts)
+    n = enc["input_ids"].shape[1]
+    start = np.zeros((1, n), dtype=np.float32)
+    end = np.zeros((1, n), dtype=np.float32)
+    start[0, 2] = end[0, 1] = 50.0  # strongest logits sit in the question: must be ignored
+    ctx = [i for i, s in enumerate(enc.sequence_ids(0)) if s == 1]
+    start[0, ctx[5]] = 10.0
+    end[0, ctx[2]] = 10.0  # end before start: invalid
+    end[0, ctx[6]] = 5.0
+    best = decode(enc, start, end, contexts).best
+    offsets = enc["offset_mapping"][0]
+    assert (best.start, best.end) == (offsets[ctx[5]][0], offsets[ctx[6]][1])
+    # a span longer than max_answer_tokens is never returned
+    spans = decode(enc, start, end, contexts, top_n=50, max_answer_tokens=2).spans
+    assert all(len(tok(s.text, add_special_tokens=False)["input_ids"]) <= 3 for s in spans)
+
+
+def test_no_contexts_gives_no_spans(reader):
+    assert reader.run(QUESTION, []).best is None
