@@ -22,7 +22,7 @@ EXAMPLES = [
     "“四链”指的是哪四条链？",
     "全市产业创新综合体一共有多少家？",
 ]
-CONCURRENCY = 2  # two cores: more parallel forward passes only slow each other down
+CONCURRENCY = 1  # torch already uses both cores for one question; parallel passes only contend
 log = logging.getLogger("qa.app")
 
 

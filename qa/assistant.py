@@ -10,16 +10,26 @@ from pathlib import Path
 from qa.corpus import Document
 from qa.embedder import Embedder
 from qa.reader import READER_WEIGHTS, Reader
-from qa.retriever import Hit, Retriever
+from qa.retriever import Hit, Retriever, tokenize
 
 ABSTAIN_MESSAGE = "文章中没有找到这个问题的答案"
 MAX_QUESTION_CHARS = 2000
 DEFAULT_K = 3
-# confidence = sigmoid(SCALE * (best span score - no-answer score) + BIAS), fitted on eval/questions.jsonl
-CONFIDENCE_SCALE = 0.5
-CONFIDENCE_BIAS = 0.0
+# confidence = sigmoid(W_MARGIN * margin + W_SUPPORT * support + BIAS), fitted by eval/calibrate.py
+W_MARGIN = 0.5
+W_SUPPORT = 0.0
+BIAS = 0.0
 ABSTAIN_BELOW = 0.5
 _SENTENCE_END = re.compile(r"[。！？；!?;\n]")
+
+
+@dataclass(frozen=True)
+class Signals:
+    """What the confidence is computed from: the reader's best-span score minus its no-answer
+    score, and the share of the question's content words found in the answer's passage."""
+
+    margin: float
+    support: float
 
 
 @dataclass(frozen=True)
@@ -38,6 +48,7 @@ class Answer:
     evidence_start: int | None
     passages: list[Hit] = field(default_factory=list)
     message: str = ""
+    signals: Signals | None = None
 
     @property
     def abstained(self) -> bool:
@@ -68,8 +79,26 @@ def evidence_sentence(text: str, start: int, end: int) -> tuple[str, int]:
     return text[left:right].rstrip(), left
 
 
-def confidence_of(gap: float) -> float:
-    return 1.0 / (1.0 + math.exp(-(CONFIDENCE_SCALE * gap + CONFIDENCE_BIAS)))
+def document_spans(reading, hits: list[Hit]) -> list[tuple[str, int, int, float]]:
+    """Reader spans in document coordinates ``(doc_id, start, end, score)``, best first; the same
+    span found in two overlapping chunks is kept once, with its best score."""
+    merged: dict[tuple[str, int, int], float] = {}
+    for span in reading.spans:
+        hit = hits[span.context_index]
+        key = (hit.doc_id, hit.start + span.start, hit.start + span.end)
+        merged[key] = max(span.score, merged.get(key, span.score))
+    return sorted(((*key, score) for key, score in merged.items()), key=lambda item: -item[3])
+
+
+def support(question: str, passage: str) -> float:
+    """Share of the question's content words (jieba, no question words) that occur in ``passage``."""
+    words = set(tokenize(question))
+    return sum(1 for w in words if w in passage.lower()) / len(words) if words else 0.0
+
+
+def confidence_of(signals: Signals) -> float:
+    z = W_MARGIN * signals.margin + W_SUPPORT * signals.support + BIAS
+    return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
 
 
 class Assistant:
@@ -98,17 +127,18 @@ class Assistant:
         question = check_question(question)
         hits = self.retriever.search(question, k=k or self.k)
         reading = self.reader.run(question, [h.text for h in hits])
-        best = reading.best
-        if best is None:
+        spans = document_spans(reading, hits)
+        if not spans:
             return Answer(question, "", 0.0, None, None, None, "", None, hits, ABSTAIN_MESSAGE)
-        hit = hits[best.context_index]
-        start, end = hit.start + best.start, hit.start + best.end
-        confidence = confidence_of(best.score - reading.null_score)
-        text = self.retriever.document_text(hit.doc_id)
-        evidence, evidence_start = evidence_sentence(text, start, end)
+        doc_id, start, end, score = spans[0]
+        passage = next(h.text for h in hits if h.doc_id == doc_id and h.start <= start and end <= h.end)
+        signals = Signals(score - reading.null_score, support(question, passage))
+        confidence = confidence_of(signals)
         if confidence < self.abstain_below:
-            return Answer(question, "", confidence, None, None, None, "", None, hits, ABSTAIN_MESSAGE)
-        return Answer(question, best.text, confidence, hit.doc_id, start, end, evidence, evidence_start, hits)
+            return Answer(question, "", confidence, None, None, None, "", None, hits, ABSTAIN_MESSAGE, signals)
+        text = self.retriever.document_text(doc_id)
+        evidence, evidence_start = evidence_sentence(text, start, end)
+        return Answer(question, text[start:end], confidence, doc_id, start, end, evidence, evidence_start, hits, "", signals)
 
     def run(self, question: str, k: int | None = None) -> Answer:
         """Pipeline-component alias of :meth:`ask`."""

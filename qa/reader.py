@@ -26,6 +26,7 @@ MAX_LENGTH = 384
 STRIDE = 128
 MAX_QUESTION_TOKENS = 64
 MAX_ANSWER_TOKENS = 32
+PRECISIONS = ("fp32", "bf16", "int8")  # bf16: autocast matmuls; int8: dynamic quantisation of Linear layers
 
 
 @dataclass(frozen=True)
@@ -65,22 +66,19 @@ def load_model(weights: Path | None = READER_WEIGHTS, base=None):
     """
     import torch
     from safetensors.torch import load_file
-    from transformers import BertConfig, BertForQuestionAnswering
+    from transformers import BertForQuestionAnswering
 
-    folder = model_dir()
-    model = BertForQuestionAnswering(BertConfig.from_pretrained(folder))
-    state = load_file(folder / "model.safetensors")
-    state = {f"bert.{k}": v for k, v in state.items()}
+    quiet_transformers()
+    model = BertForQuestionAnswering.from_pretrained(str(model_dir()), local_files_only=True)
+    if base is not None:
+        model.bert.embeddings.word_embeddings = base.embeddings.word_embeddings
     if weights is not None:
         if not Path(weights).is_file():
             raise FileNotFoundError(f"reader weights not found: {weights}")
-        state.update({k: v.float() for k, v in load_file(weights).items()})
-    quiet_transformers()
-    missing, unexpected = model.load_state_dict(state, strict=False)
-    if unexpected or (weights is not None and missing):
-        raise RuntimeError(f"reader weights do not fit the model: missing={missing} unexpected={unexpected}")
-    if base is not None:
-        model.bert.embeddings.word_embeddings = base.embeddings.word_embeddings
+        overlay = load_file(weights)
+        missing, unexpected = model.load_state_dict({k: v.float() for k, v in overlay.items()}, strict=False)
+        if unexpected or set(missing) != set(FROZEN):
+            raise RuntimeError(f"reader weights do not fit the model: missing={missing} unexpected={unexpected}")
     for name, param in model.named_parameters():
         param.requires_grad = name not in FROZEN
     return model.eval().to(torch.float32)
@@ -162,9 +160,16 @@ def decode(encoding, start_logits: np.ndarray, end_logits: np.ndarray, contexts:
 class Reader:
     """Reads contexts for a question and returns ranked answer spans."""
 
-    def __init__(self, weights: Path | None = READER_WEIGHTS, base=None, max_length=MAX_LENGTH, stride=STRIDE):
+    def __init__(self, weights: Path | None = READER_WEIGHTS, base=None, max_length=MAX_LENGTH, stride=STRIDE, precision: str = "fp32"):
+        if precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {PRECISIONS}, not {precision!r}")
         self.tokenizer = load_tokenizer()
         self.model = load_model(weights, base=base)
+        if precision == "int8":
+            import torch
+
+            self.model = torch.ao.quantization.quantize_dynamic(self.model, {torch.nn.Linear}, dtype=torch.qint8)
+        self.precision = precision
         self.max_length = max_length
         self.stride = stride
 
@@ -172,7 +177,7 @@ class Reader:
         """One forward pass over every window in ``encoding``."""
         import torch
 
-        with torch.inference_mode():
+        with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.precision == "bf16"):
             out = self.model(
                 input_ids=torch.from_numpy(encoding["input_ids"]),
                 attention_mask=torch.from_numpy(encoding["attention_mask"]),

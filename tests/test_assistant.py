@@ -55,3 +55,14 @@ def test_cli_ask_json_keys_and_errors():
     for bad in ("", "x" * (MAX_QUESTION_CHARS + 1)):
         result = run_cli("ask", bad)
         assert result.returncode == 2 and "Traceback" not in result.stderr and result.stderr.strip()
+
+
+def test_spans_found_twice_in_overlapping_chunks_are_merged():
+    from qa.assistant import document_spans
+    from qa.reader import Reading, Span
+    from qa.retriever import Hit
+
+    text = "甲乙丙丁戊己庚辛"
+    hits = [Hit(text[0:6], "d", 0, 0, 6, 1.0), Hit(text[3:8], "d", 1, 3, 8, 0.5)]
+    reading = Reading([Span("丁戊", 0, 3, 5, 2.0), Span("丁戊", 1, 0, 2, 3.0), Span("甲", 0, 0, 1, 1.0)], -1.0)
+    assert document_spans(reading, hits) == [("d", 3, 5, 3.0), ("d", 0, 1, 1.0)]
