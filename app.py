@@ -14,6 +14,8 @@ import os
 import gradio as gr
 
 from qa.assistant import ABSTAIN_MESSAGE, DEFAULT_K, Answer, Assistant, check_question
+from qa.corpus import CorpusError
+from qa.e5 import MissingModelPackage
 
 EXAMPLES = [
     "长安汽车新能源汽车年销量突破了多少？",
@@ -105,7 +107,10 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT", 7860)))
     parser.add_argument("--corpus", action="append", metavar="PATH", help="a .txt/.md file or folder (repeatable)")
     args = parser.parse_args()
-    assistant = Assistant(args.corpus)
+    try:
+        assistant = Assistant(args.corpus)
+    except (CorpusError, MissingModelPackage) as exc:
+        parser.exit(2, f"app.py: error: {exc}\n")
     assistant.ask(EXAMPLES[0])  # warm-up: the first user question is answered at full speed
     build_app(assistant).launch(server_name=args.host, server_port=args.port, show_error=False, footer_links=[])
 

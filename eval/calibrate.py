@@ -1,7 +1,7 @@
 """Calibrate the assistant's confidence and abstention threshold on eval/questions.jsonl.
 
 Every answer carries two signals (``Answer.signals``): the reader's margin (best span
-score minus no-answer score) and the support (share of the question's content words in
+score over its window's no-answer score) and the support (share of the question's content words in
 the answer's passage). We fit confidence = sigmoid(w_m * margin + w_s * support + b) to
 "the answer is right" (F1 ≥ 0.5 on an answerable question; never on an unanswerable one)
 by logistic regression, then print F1 and abstention rates per threshold, both fitted on

@@ -25,8 +25,9 @@ _SENTENCE_END = re.compile(r"[。！？；!?;\n]")
 
 @dataclass(frozen=True)
 class Signals:
-    """What the confidence is computed from: the reader's best-span score minus its no-answer
-    score, and the share of the question's content words found in the answer's passage."""
+    """What the confidence is computed from: the reader's best-span score (its margin over
+    "no answer" in its window), and the share of the question's content words found in the
+    answer's passage."""
 
     margin: float
     support: float
@@ -132,7 +133,7 @@ class Assistant:
             return Answer(question, "", 0.0, None, None, None, "", None, hits, ABSTAIN_MESSAGE)
         doc_id, start, end, score = spans[0]
         passage = next(h.text for h in hits if h.doc_id == doc_id and h.start <= start and end <= h.end)
-        signals = Signals(score - reading.null_score, support(question, passage))
+        signals = Signals(score, support(question, passage))
         confidence = confidence_of(signals)
         if confidence < self.abstain_below:
             return Answer(question, "", confidence, None, None, None, "", None, hits, ABSTAIN_MESSAGE, signals)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.chunks import Chunk, split_documents
+from qa.chunks import CHUNK_OVERLAP, CHUNK_SIZE, Chunk, split_documents
 from qa.corpus import BUNDLED_ARTICLE, Document, corpus_hash
 from qa.embedder import Embedder
 from qa.settings import cache_dir
@@ -44,9 +44,10 @@ class DenseIndex:
 
 
 def default_index_dir(documents: list[Document], chunk_size: int, chunk_overlap: int) -> Path:
-    """``index/`` of the repository for the bundled article, a cache folder for anything else."""
+    """``index/`` of the repository for the bundled article with default settings, a cache folder otherwise."""
     bundled = len(documents) == 1 and documents[0].doc_id == BUNDLED_ARTICLE.name
-    if bundled and os.access(REPO_INDEX.parent, os.W_OK):
+    defaults = (chunk_size, chunk_overlap) == (CHUNK_SIZE, CHUNK_OVERLAP)
+    if bundled and defaults and os.access(REPO_INDEX.parent, os.W_OK):
         return REPO_INDEX
     key = hashlib.sha256(f"{corpus_hash(documents)}:{chunk_size}:{chunk_overlap}".encode()).hexdigest()[:16]
     return cache_dir() / "indexes" / key

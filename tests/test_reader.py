@@ -39,7 +39,7 @@ def test_reader_answers_a_real_question_with_offsets(reader, article):
     best = reading.best
     assert best.text == "100万辆" and best.context_index == 1
     assert contexts[1][best.start : best.end] == best.text
-    assert best.score > reading.null_score
+    assert best.score > 0  # preferred to "no answer" in its window
     assert [s.score for s in reading.spans] == sorted((s.score for s in reading.spans), reverse=True)
 
 
