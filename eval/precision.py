@@ -1,6 +1,6 @@
 """Reader precision trade-off: fp32 vs bf16 autocast vs dynamic int8, on CMRC 2018 dev and the article.
 
-    python eval/precision.py [--limit N]
+    python eval/precision.py [--limit N] [--precisions fp32 bf16 int8]
 Prints reader-only F1 on CMRC dev (first N questions), end-to-end F1 on eval/questions.jsonl,
 and the median forward time of one 384-token window for each precision.
 """
@@ -27,14 +27,15 @@ CMRC_DEV = ROOT.parent / "shared" / "qa-data" / "dev" / "cmrc2018_dev.json"
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--limit", type=int, default=500)
+    parser.add_argument("--limit", type=int, default=500, help="CMRC dev questions (0: all 3,219)")
+    parser.add_argument("--precisions", nargs="+", choices=PRECISIONS, default=list(PRECISIONS))
     args = parser.parse_args()
-    cases = load_cases(CMRC_DEV)[: args.limit]
+    cases = load_cases(CMRC_DEV)[: args.limit or None]
     questions = load_questions()
     assistant = Assistant()
     base = assistant.retriever.embedder.model[0].auto_model
     print(f"{'precision':<10}{'CMRC EM':>9}{'CMRC F1':>9}{'article F1':>11}{'window ms':>11}")
-    for precision in PRECISIONS:
+    for precision in args.precisions:
         assistant.reader = Reader(base=base, precision=precision)
         preds = [assistant.reader.run(c.question, [c.context]).best for c in cases]
         texts = [p.text if p else "" for p in preds]

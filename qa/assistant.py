@@ -16,10 +16,10 @@ ABSTAIN_MESSAGE = "文章中没有找到这个问题的答案"
 MAX_QUESTION_CHARS = 2000
 DEFAULT_K = 3
 # confidence = sigmoid(W_MARGIN * margin + W_SUPPORT * support + BIAS), fitted by eval/calibrate.py
-W_MARGIN = 0.5
-W_SUPPORT = 0.0
-BIAS = 0.0
-ABSTAIN_BELOW = 0.5
+W_MARGIN = 0.2378
+W_SUPPORT = 3.7757
+BIAS = -3.6247
+ABSTAIN_BELOW = 0.20  # best overall F1 on eval/questions.jsonl (eval/calibrate.py)
 _SENTENCE_END = re.compile(r"[。！？；!?;\n]")
 
 

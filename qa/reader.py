@@ -31,6 +31,7 @@ MAX_QUESTION_TOKENS = 64
 MAX_ANSWER_TOKENS = 32
 EDGE_PUNCTUATION = frozenset("，。、；：！？,.;:!?")  # never the first or last character of an answer
 PRECISIONS = ("fp32", "bf16", "int8")  # bf16: autocast matmuls; int8: dynamic quantisation of Linear layers
+DEFAULT_PRECISION = "bf16"  # eval/precision.py: same CMRC dev and article F1 as fp32, 1.4x faster
 
 
 @dataclass(frozen=True)
@@ -166,7 +167,7 @@ def decode(encoding, start_logits: np.ndarray, end_logits: np.ndarray, contexts:
 class Reader:
     """Reads contexts for a question and returns ranked answer spans."""
 
-    def __init__(self, weights: Path | None = READER_WEIGHTS, base=None, max_length=MAX_LENGTH, stride=STRIDE, precision: str = "fp32"):
+    def __init__(self, weights: Path | None = READER_WEIGHTS, base=None, max_length=MAX_LENGTH, stride=STRIDE, precision: str = DEFAULT_PRECISION):
         if precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {PRECISIONS}, not {precision!r}")
         self.tokenizer = load_tokenizer()
