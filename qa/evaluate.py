@@ -17,7 +17,7 @@ from tqdm import tqdm
 
 from qa.corpus import Document
 from qa.metrics import exact_match, f1_score
-from qa.squad import load_squad
+from qa.squad import load_squad, squad_paragraphs
 
 
 @dataclass(frozen=True)
@@ -167,8 +167,7 @@ def run_eval(args) -> None:
     else:
         documents = None
         if args.file.suffix == ".json":
-            contexts = dict.fromkeys(c.context for c in load_cases(args.file))
-            documents = [Document(f"p{i}", text) for i, text in enumerate(contexts)]
+            documents = [Document(f"p{i}", text) for i, text in enumerate(squad_paragraphs(args.file))]
         kwargs = {"reader_weights": args.weights} if args.weights else {}
         outcomes = answer_all(cases, Assistant(args.corpus, documents=documents, **kwargs), args.k)
         retrieval = True
