@@ -32,6 +32,7 @@ from qa.assistant import Assistant  # noqa: E402
 from qa.corpus import Document  # noqa: E402
 from qa.metrics import f1_score  # noqa: E402
 from qa.reader import MAX_LENGTH, decode, encode_windows  # noqa: E402
+from qa.retriever import Retriever  # noqa: E402
 
 CMRC_DEV = ROOT.parent / "shared" / "qa-data" / "dev" / "cmrc2018_dev.json"
 STAGES = ("embed", "dense", "bm25", "fusion", "tokenize", "forward", "decode", "total")
@@ -106,8 +107,6 @@ def main() -> None:
     f1 = 100 * statistics.fmean(f1_score(a, q["answers"]) for a, q in zip(answers, questions))
     floor = floor_seconds(assistant)
     with tempfile.TemporaryDirectory() as tmp:
-        from qa.retriever import Retriever
-
         _, build = timed(lambda: Retriever(index_dir=Path(tmp), embedder=assistant.retriever.embedder))
     result = {
         "machine": "2-core x86_64 CPU",
@@ -124,8 +123,6 @@ def main() -> None:
     if not args.skip_large:
         docs = large_corpus(assistant.retriever.documents[0])
         with tempfile.TemporaryDirectory() as tmp:
-            from qa.retriever import Retriever
-
             retriever, build = timed(lambda: Retriever(documents=docs, index_dir=Path(tmp), embedder=assistant.retriever.embedder))
             assistant.retriever = retriever
             for q in questions[:20]:

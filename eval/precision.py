@@ -18,8 +18,8 @@ sys.path.insert(0, str(ROOT))
 from eval.bench import floor_seconds  # noqa: E402
 from eval.retrieval import load_questions  # noqa: E402
 from qa.assistant import Assistant  # noqa: E402
-from qa.evaluate import load_cases  # noqa: E402
-from qa.metrics import exact_match, f1_score  # noqa: E402
+from qa.evaluate import load_cases, read_only, summarise  # noqa: E402
+from qa.metrics import f1_score  # noqa: E402
 from qa.reader import PRECISIONS, Reader  # noqa: E402
 
 CMRC_DEV = ROOT.parent / "shared" / "qa-data" / "dev" / "cmrc2018_dev.json"
@@ -37,10 +37,8 @@ def main() -> None:
     print(f"{'precision':<10}{'CMRC EM':>9}{'CMRC F1':>9}{'article F1':>11}{'window ms':>11}")
     for precision in args.precisions:
         assistant.reader = Reader(base=base, precision=precision)
-        preds = [assistant.reader.run(c.question, [c.context]).best for c in cases]
-        texts = [p.text if p else "" for p in preds]
-        em = 100 * statistics.fmean(exact_match(t, c.golds) for t, c in zip(texts, cases))
-        f1 = 100 * statistics.fmean(f1_score(t, c.golds) for t, c in zip(texts, cases))
+        cmrc = summarise(read_only(cases, assistant.reader), retrieval=False)
+        em, f1 = cmrc["em"], cmrc["f1"]
         article = 100 * statistics.fmean(f1_score(assistant.ask(q["question"]).answer, q["answers"]) for q in questions)
         print(f"{precision:<10}{em:>9.2f}{f1:>9.2f}{article:>11.2f}{1000 * floor_seconds(assistant):>11.1f}")
 

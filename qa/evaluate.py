@@ -89,11 +89,14 @@ def summarise(outcomes: list[Outcome], retrieval: bool) -> dict:
     return summary
 
 
-def read_only(cases: list[Case], weights: Path | None) -> list[Outcome]:
-    """Reader mode: each question against its own paragraph; always answers."""
+def load_reader(weights: Path | None):
     from qa.reader import READER_WEIGHTS, Reader
 
-    reader = Reader(weights or READER_WEIGHTS)
+    return Reader(weights or READER_WEIGHTS)
+
+
+def read_only(cases: list[Case], reader) -> list[Outcome]:
+    """Reader mode: each question against its own paragraph; always answers."""
     outcomes = []
     for case in tqdm(cases, desc="reading", file=sys.stderr, mininterval=5):
         started = time.perf_counter()
@@ -120,7 +123,7 @@ def answer_all(cases: list[Case], assistant, k: int | None) -> list[Outcome]:
 def evaluate_reader(path: str | Path, weights: Path | None = None, limit: int | None = None) -> dict:
     """Reader-only EM/F1 on a SQuAD file."""
     cases = load_cases(Path(path))[:limit]
-    return summarise(read_only(cases, weights), retrieval=False)
+    return summarise(read_only(cases, load_reader(weights)), retrieval=False)
 
 
 def write_report(path: Path, outcomes: list[Outcome], summary: dict) -> None:
@@ -162,7 +165,7 @@ def run_eval(args) -> None:
     if not cases:
         raise ValueError(f"{args.file}: no questions")
     if args.file.suffix == ".json" and args.mode == "reader":
-        outcomes = read_only(cases, args.weights)
+        outcomes = read_only(cases, load_reader(args.weights))
         retrieval = False
     else:
         documents = None
