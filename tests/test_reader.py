@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from qa.reader import READER_WEIGHTS, decode, encode_windows
+from qa.reader import READER_WEIGHTS, decode, encode_windows, trim_span
 from tests.conftest import QUESTION
 
 
@@ -78,3 +78,14 @@ def test_reader_shares_the_retrievers_tokenizer_and_word_embeddings(assistant):
     embedder = assistant.retriever.embedder
     assert assistant.reader.tokenizer is embedder.model.tokenizer
     assert assistant.reader.model.bert.embeddings.word_embeddings is embedder.model[0].auto_model.embeddings.word_embeddings
+
+
+@pytest.mark.parametrize(
+    ("span", "trimmed"),
+    [("“需求侧", "需求侧"), ("需求侧”，", "需求侧"), ("《规划》", "《规划》"), ("“416”科技创新布局", "“416”科技创新布局"),
+     (" 100万辆。", "100万辆"), ("（SiC", "SiC"), ("，。", "")],
+)
+def test_trim_span_drops_edge_punctuation_and_unpaired_quotes(span, trimmed):
+    text = "前" + span + "后"
+    a, b = trim_span(text, 1, 1 + len(span))
+    assert text[a:b] == trimmed
