@@ -136,7 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--lr", type=float, default=1e-4)
     p.add_argument("--max-length", type=int, default=256)
-    p.add_argument("--negative-rate", type=float, default=0.3, help="share of answerless windows kept (CLS target)")
+    p.add_argument("--negative-rate", type=float, default=0.2, help="share of answerless windows kept (CLS target)")
     p.add_argument("--max-steps", type=int, help="stop after this many steps (resume later)")
     p.add_argument("--threads", type=int, help="torch threads")
     p.set_defaults(func=cmd_train_reader)

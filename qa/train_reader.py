@@ -25,7 +25,7 @@ from qa.squad import Example, load_squad
 class TrainConfig:
     max_length: int = 256
     stride: int = 96
-    negative_rate: float = 0.3
+    negative_rate: float = 0.2
     batch_size: int = 16
     lr: float = 1e-4
     warmup: float = 0.06
