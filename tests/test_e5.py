@@ -58,7 +58,7 @@ def test_4bit_word_embeddings_equal_the_fp32_rows(embedder):
     from qa.e5 import model_dir
     from qa.word_embeddings import Q4Embedding
 
-    shared = embedder.model[0].auto_model.embeddings.word_embeddings
+    shared = embedder.word_embeddings
     assert isinstance(shared, Q4Embedding)
     ids = torch.tensor([[0, 1, 6, 1000, 123456, 250036]])
     with safe_open(str(model_dir() / "model.safetensors"), "pt") as f:
