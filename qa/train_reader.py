@@ -1,7 +1,10 @@
 """Fine-tune the reader on SQuAD-format data (plain PyTorch, resumable).
 
 Windows that do not hold the answer are kept at ``negative_rate`` with the CLS token
-as target, so the model learns to say "not in this window". A checkpoint (trainable
+as target, so the model learns to say "not in this window". With ``distractor_rate`` a
+share of the questions is also paired with the BM25-best *other* context of the training
+set that does not contain the answer (one window, CLS target): the on-topic passages the
+retriever hands the reader at answer time, where it must say "not here". A checkpoint (trainable
 weights, optimiser, step) is written every ``save_every`` steps; the shippable fp16
 overlay is exported beside it at the same time.
 """
@@ -26,6 +29,7 @@ class TrainConfig:
     max_length: int = 256
     stride: int = 96
     negative_rate: float = 0.2
+    distractor_rate: float = 0.0
     batch_size: int = 16
     lr: float = 1e-4
     warmup: float = 0.06
@@ -38,14 +42,45 @@ class TrainConfig:
     bf16: bool = True
 
 
+def distractors(examples: list[Example], rate: float, rng: random.Random) -> list[Example]:
+    """For a ``rate`` share of ``examples``: the question over the BM25-best other context
+    (jieba tokens) that contains none of its answers, with no answer."""
+    import bm25s
+    from tqdm import tqdm
+
+    from qa.retriever import tokenize
+
+    contexts = list(dict.fromkeys(e.context for e in examples))
+    bm25 = bm25s.BM25()
+    bm25.index([tokenize(c) or ["∅"] for c in tqdm(contexts, desc="distractor index", mininterval=10)], show_progress=False)
+    chosen = [e for e in examples if rng.random() < rate]
+    found = []
+    for e in tqdm(chosen, desc="distractors", mininterval=10):
+        tokens = tokenize(e.question)
+        ranked = np.argsort(-bm25.get_scores(tokens))[:5] if tokens else []
+        other = next((contexts[i] for i in ranked if contexts[i] != e.context and not any(t in contexts[i] for t, _ in e.answers)), None)
+        if other:
+            found.append(Example(e.id + "-distractor", e.question, other, ()))
+    return found
+
+
 def label_windows(tokenizer, examples: list[Example], cfg: TrainConfig, rng: random.Random):
-    """Tokenise into windows and label start/end token (0 = CLS when the answer is elsewhere)."""
+    """Tokenise into windows and label start/end token (0 = CLS when the answer is elsewhere).
+    An example without answers (a distractor) contributes one random window."""
     ids, starts, ends = [], [], []
     positives = misaligned = 0
     for lo in range(0, len(examples), 512):
         part = examples[lo : lo + 512]
         enc = encode_windows(tokenizer, [e.question for e in part], [e.context for e in part], cfg.max_length, cfg.stride, full_length=True)
-        for w, sample in enumerate(enc["overflow_to_sample_mapping"]):
+        samples = np.asarray(enc["overflow_to_sample_mapping"])
+        distractor_window = {s: rng.choice(np.flatnonzero(samples == s).tolist()) for s in dict.fromkeys(samples.tolist()) if not part[s].answers}
+        for w, sample in enumerate(samples):
+            if not part[sample].answers:
+                if distractor_window[sample] == w:
+                    ids.append(enc["input_ids"][w])
+                    starts.append(0)
+                    ends.append(0)
+                continue
             text, a0 = part[sample].answers[0]
             a1 = a0 + len(text)
             offsets = enc["offset_mapping"][w]
@@ -89,12 +124,13 @@ def train(train_files: list[str], out: Path, cfg: TrainConfig, init: Path | None
     torch.manual_seed(cfg.seed)
     tokenizer = load_tokenizer()
     cached = out / "windows.npz"
-    key = json.dumps([train_files, cfg.max_length, cfg.stride, cfg.negative_rate, cfg.seed])
+    key = json.dumps([train_files, cfg.max_length, cfg.stride, cfg.negative_rate, cfg.seed] + ([cfg.distractor_rate] if cfg.distractor_rate else []))
     if cached.is_file() and str(np.load(cached)["key"]) == key:
         data = np.load(cached)
         ids, starts, ends = data["ids"], data["starts"], data["ends"]
     else:
         examples = [e for f in train_files for e in load_squad(f) if e.answers]
+        examples += distractors(examples, cfg.distractor_rate, rng) if cfg.distractor_rate else []
         ids, starts, ends = label_windows(tokenizer, examples, cfg, rng)
         _atomic_save(dict(ids=ids, starts=starts, ends=ends, key=np.array(key)), cached, lambda d, p: np.savez(open(p, "wb"), **d))
     n = len(ids)

@@ -1,0 +1,48 @@
+"""Training data preparation: answer labels on windows, and retrieved distractors."""
+
+import random
+
+import pytest
+
+from qa.squad import Example
+from qa.train_reader import TrainConfig, distractors, label_windows
+from tests.conftest import QUESTION
+
+
+@pytest.fixture(scope="module")
+def tokenizer(embedder):
+    return embedder.model.tokenizer
+
+
+@pytest.fixture(scope="module")
+def paragraphs(article) -> list[str]:
+    return [p for p in article.split("\n") if len(p) > 40]
+
+
+def answered(paragraphs) -> Example:
+    context = next(p for p in paragraphs if "100万辆" in p)
+    return Example("q1", QUESTION, context, (("100万辆", context.index("100万辆")),))
+
+
+def test_label_windows_points_at_the_answer_tokens(tokenizer, paragraphs):
+    example = answered(paragraphs)
+    ids, starts, ends = label_windows(tokenizer, [example], TrainConfig(negative_rate=0.0), random.Random(0))
+    assert len(ids) == 1 and 0 < starts[0] <= ends[0]
+    assert tokenizer.decode(ids[0][starts[0] : ends[0] + 1]).strip() == "100万辆"
+
+
+def test_distractor_is_an_other_context_without_the_answer(paragraphs):
+    example = answered(paragraphs)
+    others = [Example(f"o{i}", "无关的问题", p, (("重庆", p.index("重庆")),)) for i, p in enumerate(paragraphs) if "重庆" in p and p != example.context]
+    found = distractors([example, *others], rate=1.0, rng=random.Random(0))
+    mine = next(d for d in found if d.id == "q1-distractor")
+    assert mine.question == QUESTION and mine.answers == ()
+    assert mine.context != example.context and mine.context in paragraphs and "100万辆" not in mine.context
+    assert "长安" in mine.context or "汽车" in mine.context  # on topic: BM25's best other passage
+
+
+def test_a_distractor_adds_one_window_labelled_no_answer(tokenizer, article):
+    long_context = article[:2700]  # several 256-token windows
+    example = Example("d", QUESTION, long_context, ())
+    ids, starts, ends = label_windows(tokenizer, [example] * 20, TrainConfig(), random.Random(0))
+    assert len(ids) == 20 and not starts.any() and not ends.any()
