@@ -48,6 +48,15 @@ def tokenize(text: str) -> list[str]:
     return [t for t in (w.strip().lower() for w in jieba.lcut_for_search(text)) if t and not _PUNCT.match(t) and t not in STOPWORDS]
 
 
+def bm25_index(texts: list[str]):
+    """A ``bm25s.BM25`` over the jieba tokens of ``texts`` (score with ``get_scores(tokenize(q))``)."""
+    import bm25s
+
+    model = bm25s.BM25()
+    model.index([tokenize(t) or ["∅"] for t in texts], show_progress=False)
+    return model
+
+
 class Retriever:
     """Search a corpus (default: the bundled article) for the chunks that answer a question.
 
@@ -73,11 +82,7 @@ class Retriever:
 
     @cached_property
     def bm25(self):
-        import bm25s
-
-        model = bm25s.BM25()
-        model.index([tokenize(c.text) or ["∅"] for c in self.chunks], show_progress=False)
-        return model
+        return bm25_index([c.text for c in self.chunks])
 
     def document_text(self, doc_id: str) -> str:
         return next(d.text for d in self.documents if d.doc_id == doc_id)

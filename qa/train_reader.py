@@ -45,14 +45,12 @@ class TrainConfig:
 def distractors(examples: list[Example], rate: float, rng: random.Random) -> list[Example]:
     """For a ``rate`` share of ``examples``: the question over the BM25-best other context
     (jieba tokens) that contains none of its answers, with no answer."""
-    import bm25s
     from tqdm import tqdm
 
-    from qa.retriever import tokenize
+    from qa.retriever import bm25_index, tokenize
 
     contexts = list(dict.fromkeys(e.context for e in examples))
-    bm25 = bm25s.BM25()
-    bm25.index([tokenize(c) or ["∅"] for c in tqdm(contexts, desc="distractor index", mininterval=10)], show_progress=False)
+    bm25 = bm25_index(contexts)
     chosen = [e for e in examples if rng.random() < rate]
     found = []
     for e in tqdm(chosen, desc="distractors", mininterval=10):
@@ -124,6 +122,7 @@ def train(train_files: list[str], out: Path, cfg: TrainConfig, init: Path | None
     torch.manual_seed(cfg.seed)
     tokenizer = load_tokenizer()
     cached = out / "windows.npz"
+    # the distractor rate joins the key only when used, so caches written before it existed stay valid
     key = json.dumps([train_files, cfg.max_length, cfg.stride, cfg.negative_rate, cfg.seed] + ([cfg.distractor_rate] if cfg.distractor_rate else []))
     if cached.is_file() and str(np.load(cached)["key"]) == key:
         data = np.load(cached)
