@@ -16,7 +16,8 @@ the windows (SQuAD 2.0 style), kept for inspection. The assistant turns the best
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +35,8 @@ PAD_MULTIPLE = 32  # few distinct input shapes: oneDNN caches bf16 kernels per s
 EDGE_PUNCTUATION = frozenset("，。、；：！？,.;:!?")  # never the first or last character of an answer
 PAIRS = {"“": "”", "‘": "’", "《": "》", "（": "）", "(": ")", "「": "」", "【": "】"}  # kept only when both ends are in the answer
 CLOSERS = {close: open_ for open_, close in PAIRS.items()}
+WHEN_QUESTION = re.compile(r"什么时候|什么时间|什么时期|何时|哪天|哪一天|几月|几号|哪个月|日期")  # not 哪年: that asks for the year alone
+DATE_REST = {"年": re.compile(r"\d{1,2}月(?:\d{1,2}日)?"), "月": re.compile(r"\d{1,2}日")}
 PRECISIONS = ("fp32", "bf16", "int8")  # bf16: autocast matmuls; int8: dynamic quantisation of Linear layers
 DEFAULT_PRECISION = "bf16"  # eval/precision.py: same CMRC dev and article F1 as fp32, 1.4x faster
 
@@ -146,6 +149,16 @@ def trim_span(text: str, a: int, b: int) -> tuple[int, int]:
     return a, b
 
 
+def complete_date(question: str, span: Span, context: str) -> Span:
+    """For a "when" question, a span that stops inside a date (2024年 of 2024年4月,
+    12月 of 12月20日) extended to the end of that date; otherwise ``span`` itself."""
+    end = span.end
+    if end < 2 or not context[end - 2].isdigit() or context[end - 1] not in DATE_REST or not WHEN_QUESTION.search(question):
+        return span
+    rest = DATE_REST[context[end - 1]].match(context, end)
+    return replace(span, text=context[span.start : rest.end()], end=rest.end()) if rest else span
+
+
 def decode(encoding, start_logits: np.ndarray, end_logits: np.ndarray, contexts: list[str], top_n=5, max_answer_tokens=MAX_ANSWER_TOKENS) -> Reading:
     """Best spans over all windows: context tokens only, ``start <= end < start + max``,
     scored relative to their window's no-answer score."""
@@ -222,4 +235,6 @@ class Reader:
             return Reading([], float("inf"))
         encoding = encode_windows(self.tokenizer, [question] * len(contexts), contexts, self.max_length, self.stride)
         start, end = self.logits(encoding)
-        return decode(encoding, start, end, contexts, top_n=top_n)
+        reading = decode(encoding, start, end, contexts, top_n=top_n)
+        spans = [complete_date(question, span, contexts[span.context_index]) for span in reading.spans]
+        return Reading(spans, reading.null_score)

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from qa.reader import READER_WEIGHTS, decode, encode_windows, trim_span
+from qa.reader import READER_WEIGHTS, Span, complete_date, decode, encode_windows, trim_span
 from tests.conftest import QUESTION
 
 
@@ -48,6 +48,25 @@ def test_answer_found_in_a_later_window_of_a_long_context(reader, article):
     reading = reader.run(QUESTION, [long_context])
     assert reading.best.text == "100万辆"
     assert long_context[reading.best.start : reading.best.end] == "100万辆"
+
+
+def test_when_question_gets_the_whole_date(reader, article):
+    at = article.index("2025年12月20日")
+    context = article[at : at + 120]
+    best = reader.run("长安汽车是哪天宣布新能源年销量破百万的？", [context]).best
+    assert (best.text, best.start, best.end) == ("2025年12月20日", 0, len("2025年12月20日"))
+
+
+@pytest.mark.parametrize(
+    ("question", "context", "span", "completed"),
+    [("什么时候考察的？", "2024年4月，", "2024年", "2024年4月"), ("哪天宣布的？", "于12月20日，", "12月", "12月20日"),
+     ("哪天宣布的？", "2025年12月20日", "2025年", "2025年12月20日"), ("哪一年考察的？", "2024年4月", "2024年", "2024年"),
+     ("什么时候考察的？", "2024年4月，今年", "4月", "4月"), ("什么时候？", "今年4月", "今年", "今年")],
+)
+def test_complete_date_only_for_when_questions_cut_inside_a_date(question, context, span, completed):
+    start = context.index(span)
+    done = complete_date(question, Span(span, 0, start, start + len(span), 1.0), context)
+    assert (done.text, done.start, done.end) == (completed, start, start + len(completed))
 
 
 def test_decode_keeps_to_context_tokens_order_and_length(reader):
