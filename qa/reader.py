@@ -236,5 +236,8 @@ class Reader:
         encoding = encode_windows(self.tokenizer, [question] * len(contexts), contexts, self.max_length, self.stride)
         start, end = self.logits(encoding)
         reading = decode(encoding, start, end, contexts, top_n=top_n)
-        spans = [complete_date(question, span, contexts[span.context_index]) for span in reading.spans]
-        return Reading(spans, reading.null_score)
+        completed: dict[tuple[int, int, int], Span] = {}  # two spans may complete to one: keep the better
+        for span in reading.spans:
+            span = complete_date(question, span, contexts[span.context_index])
+            completed.setdefault((span.context_index, span.start, span.end), span)
+        return Reading(list(completed.values()), reading.null_score)
