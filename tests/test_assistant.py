@@ -59,12 +59,28 @@ def test_cli_ask_json_keys_and_errors():
 
 def test_spans_found_twice_in_overlapping_chunks_are_merged():
     from qa.assistant import document_spans
-    from qa.reader import Reading, Span
+    from qa.reader import Span
     from qa.retriever import Hit
 
     text = "甲乙丙丁戊己庚辛"
     hits = [Hit(text[0:6], "d", 0, 0, 6, 1.0), Hit(text[3:8], "d", 1, 3, 8, 0.5)]
-    reading = Reading([Span("丁戊", 0, 3, 5, 2.0), Span("丁戊", 1, 0, 2, 3.0), Span("甲", 0, 0, 1, 1.0)], -1.0)
-    merged = document_spans(reading, hits)
+    spans = [Span("丁戊", 0, 3, 5, 2.0), Span("丁戊", 1, 0, 2, 3.0), Span("甲", 0, 0, 1, 1.0)]
+    merged = document_spans(spans, hits)
     assert [(m.doc_id, m.start, m.end, m.score) for m in merged] == [("d", 3, 5, 3.0), ("d", 0, 1, 1.0)]
     assert merged[0].passage is hits[1] and merged[1].passage is hits[0]
+
+
+@pytest.mark.parametrize(
+    ("question", "answer", "fits"),
+    [("有多少家新型研发机构？", "高能级创新平台", False), ("有多少家新型研发机构？", "50余家", True), ("突破了多少？", "百万辆", True),
+     ("有几个综合体？", "五个", True), ("有几个综合体？", "综合体", False), ("由哪几个部分组成？", "站房、站台", True), ("是谁？", "刘益安", True)],
+)
+def test_how_many_questions_need_a_numeral(question, answer, fits):
+    from qa.assistant import fits_question
+
+    assert fits_question(question, answer) is fits
+
+
+def test_how_many_question_without_a_number_in_the_article_abstains(assistant):
+    answer = assistant.ask("重庆全市现在有多少家新型研发机构？")
+    assert answer.abstained and answer.message == ABSTAIN_MESSAGE and answer.passages
