@@ -17,7 +17,7 @@ the windows (SQuAD 2.0 style), kept for inspection. The assistant turns the best
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -149,19 +149,19 @@ def trim_span(text: str, a: int, b: int) -> tuple[int, int]:
     return a, b
 
 
-def complete_date(question: str, span: Span, context: str) -> Span:
-    """For a "when" question, a span that stops inside a date (2024年 of 2024年4月,
-    12月 of 12月20日) extended to the end of that date; otherwise ``span`` itself."""
-    end = span.end
+def complete_date(question: str, context: str, end: int) -> int:
+    """For a "when" question, the end of a span that stops inside a date (2024年 of
+    2024年4月, 12月 of 12月20日) moved to the end of that date; otherwise ``end``."""
     if end < 2 or not context[end - 2].isdigit() or context[end - 1] not in DATE_REST or not WHEN_QUESTION.search(question):
-        return span
+        return end
     rest = DATE_REST[context[end - 1]].match(context, end)
-    return replace(span, text=context[span.start : rest.end()], end=rest.end()) if rest else span
+    return rest.end() if rest else end
 
 
-def decode(encoding, start_logits: np.ndarray, end_logits: np.ndarray, contexts: list[str], top_n=5, max_answer_tokens=MAX_ANSWER_TOKENS) -> Reading:
+def decode(encoding, start_logits: np.ndarray, end_logits: np.ndarray, contexts: list[str], top_n=5, max_answer_tokens=MAX_ANSWER_TOKENS, question: str = "") -> Reading:
     """Best spans over all windows: context tokens only, ``start <= end < start + max``,
-    scored relative to their window's no-answer score."""
+    scored relative to their window's no-answer score; edges trimmed (:func:`trim_span`) and,
+    given the ``question``, dates completed (:func:`complete_date`)."""
     spans: dict[tuple[int, int, int], Span] = {}
     null_score = np.inf
     sample_of = encoding["overflow_to_sample_mapping"]
@@ -187,6 +187,7 @@ def decode(encoding, start_logits: np.ndarray, end_logits: np.ndarray, contexts:
             a, b = trim_span(context, int(offsets[s][0]), int(offsets[e][1]))
             if a == b:
                 continue
+            b = complete_date(question, context, b)
             key = (ctx_index, a, b)
             score = float(scores[s, e])
             if key not in spans or spans[key].score < score:
@@ -235,9 +236,4 @@ class Reader:
             return Reading([], float("inf"))
         encoding = encode_windows(self.tokenizer, [question] * len(contexts), contexts, self.max_length, self.stride)
         start, end = self.logits(encoding)
-        reading = decode(encoding, start, end, contexts, top_n=top_n)
-        completed: dict[tuple[int, int, int], Span] = {}  # two spans may complete to one: keep the better
-        for span in reading.spans:
-            span = complete_date(question, span, contexts[span.context_index])
-            completed.setdefault((span.context_index, span.start, span.end), span)
-        return Reading(list(completed.values()), reading.null_score)
+        return decode(encoding, start, end, contexts, top_n=top_n, question=question)
