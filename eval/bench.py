@@ -4,7 +4,7 @@
 
 Per stage, median and p95 over all questions of eval/questions.jsonl after a warm-up
 pass: question embedding, dense search, BM25, fusion, reader forward, span decoding,
-and the whole ``Assistant.ask``. The floor is one reader forward pass over a single
+and the whole ``Assistant.ask``, also with ``--reread`` (``total_reread``). The floor is one reader forward pass over a single
 384-token window; ``ratio`` = median total / floor; ``read_300_chars`` is the reader alone
 on one question and a 300-character context. Also: cold start (new process to
 first answer, index cached), peak RSS of a fresh process answering every question, index
@@ -33,11 +33,11 @@ from eval.retrieval import load_questions  # noqa: E402
 from qa.assistant import Assistant  # noqa: E402
 from qa.corpus import Document  # noqa: E402
 from qa.metrics import f1_score  # noqa: E402
-from qa.reader import MAX_LENGTH, decode, encode_windows  # noqa: E402
+from qa.reader import MAX_ANSWER_TOKENS, MAX_LENGTH, decode, encode_windows  # noqa: E402
 from qa.retriever import Retriever  # noqa: E402
 
 CMRC_DEV = ROOT.parent / "shared" / "qa-data" / "dev" / "cmrc2018_dev.json"
-STAGES = ("embed", "dense", "bm25", "fusion", "tokenize", "forward", "decode", "total")
+STAGES = ("embed", "dense", "bm25", "fusion", "tokenize", "forward", "decode", "reread", "total", "total_reread")
 
 
 def timed(fn, *args):
@@ -57,9 +57,20 @@ def stage_times(assistant: Assistant, question: str) -> dict[str, float]:
     contexts = [h.text for h in hits]
     enc, t["tokenize"] = timed(encode_windows, reader.tokenizer, [question] * len(contexts), contexts)
     (start, end), t["forward"] = timed(reader.logits, enc)
-    _, t["decode"] = timed(decode, enc, start, end, contexts)
+    reading, t["decode"] = timed(decode, enc, start, end, contexts, 5, MAX_ANSWER_TOKENS, question)
+    _, t["reread"] = timed(reader.read_sentences, question, contexts, reading)
     _, t["total"] = timed(assistant.ask, question)
+    _, t["total_reread"] = timed(ask_rereading, assistant, question)
     return t
+
+
+def ask_rereading(assistant: Assistant, question: str):
+    """``Assistant.ask`` with the reader's sentence re-reading switched on (``--reread``)."""
+    assistant.reader.reread = True
+    try:
+        return assistant.ask(question)
+    finally:
+        assistant.reader.reread = False
 
 
 def floor_seconds(assistant: Assistant, repeats: int = 30) -> float:
@@ -131,6 +142,8 @@ def main() -> None:
     samples = [stage_times(assistant, q["question"]) for q in questions]
     answers = [assistant.ask(q["question"]).answer for q in questions]
     f1 = 100 * statistics.fmean(f1_score(a, q["answers"]) for a, q in zip(answers, questions))
+    reread_answers = [ask_rereading(assistant, q["question"]).answer for q in questions]
+    f1_reread = 100 * statistics.fmean(f1_score(a, q["answers"]) for a, q in zip(reread_answers, questions))
     floor = floor_seconds(assistant)
     with tempfile.TemporaryDirectory() as tmp:
         _, build = timed(lambda: Retriever(index_dir=Path(tmp), embedder=assistant.retriever.embedder))
@@ -140,10 +153,12 @@ def main() -> None:
         "questions": len(questions),
         "k": assistant.k,
         "article_f1": round(f1, 2),
+        "article_f1_reread": round(f1_reread, 2),
         "stages": summarise(samples),
         "floor_ms": round(1000 * floor, 2),
         "read_300_chars_ms": round(1000 * context_read_seconds(assistant, questions), 2),
         "ratio_total_to_floor": round(float(np.median([x["total"] for x in samples])) / floor, 2),
+        "ratio_reread_to_floor": round(float(np.median([x["total_reread"] for x in samples])) / floor, 2),
         "cold_start_s": round(cold, 2),
         "index_build_s": round(build, 2),
         "peak_rss_answering_mb": round(answering_peak_mb, 1),
@@ -175,7 +190,7 @@ def main() -> None:
             big_row = result["large"]["stages"][s]
             line += f"{big_row['p50_ms']:>10.2f}{big_row['p95_ms']:>10.2f}"
         print(line)
-    for key in ("k", "article_f1", "floor_ms", "read_300_chars_ms", "ratio_total_to_floor", "cold_start_s", "index_build_s", "peak_rss_answering_mb", "peak_rss_bench_mb"):
+    for key in ("k", "article_f1", "article_f1_reread", "floor_ms", "read_300_chars_ms", "ratio_total_to_floor", "ratio_reread_to_floor", "cold_start_s", "index_build_s", "peak_rss_answering_mb", "peak_rss_bench_mb"):
         print(f"{key}: {result[key]}")
     if "large" in result:
         large = result["large"]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from qa.corpus import Document
 from qa.embedder import Embedder
-from qa.reader import READER_WEIGHTS, Reader, Span
+from qa.reader import READER_WEIGHTS, Reader, Span, sentence_bounds
 from qa.retriever import Hit, Retriever, tokenize
 
 ABSTAIN_MESSAGE = "文章中没有找到这个问题的答案"
@@ -20,7 +20,6 @@ W_MARGIN = 0.2311
 W_SUPPORT = 3.1145
 BIAS = -3.2777
 ABSTAIN_BELOW = 0.20  # best overall F1 on eval/questions.jsonl (eval/calibrate.py)
-_SENTENCE_END = re.compile(r"[。！？；!?;\n]")
 HOW_MANY = re.compile(r"多少|(?<!哪)几(?=[个名家项次年月天日岁位种条座所件本辆台部层届万千百十])")  # 哪几个 asks for a list
 NUMERAL = re.compile(r"[\d零〇一二三四五六七八九十百千万亿两半数]")
 
@@ -75,10 +74,7 @@ def check_question(question: str) -> str:
 
 def evidence_sentence(text: str, start: int, end: int) -> tuple[str, int]:
     """The sentence(s) of ``text`` around ``[start, end)``, and where they start."""
-    left = max((m.end() for m in _SENTENCE_END.finditer(text, 0, start)), default=0)
-    right = next((m.end() for m in _SENTENCE_END.finditer(text, end)), len(text))
-    while left < start and text[left].isspace():
-        left += 1
+    left, right = sentence_bounds(text, start, end)
     return text[left:right].rstrip(), left
 
 
@@ -89,7 +85,7 @@ class DocumentSpan:
     doc_id: str
     start: int
     end: int
-    score: float
+    span: Span
     passage: Hit
 
 
@@ -101,14 +97,14 @@ def fits_question(question: str, answer: str) -> bool:
 
 def document_spans(spans: list[Span], hits: list[Hit]) -> list[DocumentSpan]:
     """Reader spans in document coordinates, best first; the same span found in two
-    overlapping chunks is kept once, with its best score (and that chunk)."""
+    overlapping chunks is kept once, as its best-ranked reading (and that chunk)."""
     merged: dict[tuple[str, int, int], DocumentSpan] = {}
     for span in spans:
         hit = hits[span.context_index]
         key = (hit.doc_id, hit.start + span.start, hit.start + span.end)
-        if key not in merged or merged[key].score < span.score:
-            merged[key] = DocumentSpan(*key, span.score, hit)
-    return sorted(merged.values(), key=lambda found: -found.score)
+        if key not in merged or merged[key].span.rank_score < span.rank_score:
+            merged[key] = DocumentSpan(*key, span, hit)
+    return sorted(merged.values(), key=lambda found: -found.span.rank_score)
 
 
 def support(question: str, passage: str) -> float:
@@ -136,10 +132,12 @@ class Assistant:
         documents: list[Document] | None = None,
         reader_weights: Path | None = READER_WEIGHTS,
         abstain_below: float = ABSTAIN_BELOW,
+        reread: bool = False,
     ):
+        """``reread``: read the top spans again in their sentences (:meth:`Reader.read_sentences`)."""
         embedder = Embedder()
         self.retriever = Retriever(corpus, documents=documents, embedder=embedder)
-        self.reader = Reader(reader_weights, embedder=embedder)
+        self.reader = Reader(reader_weights, embedder=embedder, reread=reread)
         self.k = k
         self.abstain_below = abstain_below
 
@@ -153,7 +151,7 @@ class Assistant:
             return Answer(question, "", 0.0, None, None, None, "", None, hits, ABSTAIN_MESSAGE)
         best = spans[0]
         doc_id, start, end = best.doc_id, best.start, best.end
-        signals = Signals(best.score, support(question, best.passage.text))
+        signals = Signals(best.span.score, support(question, best.passage.text))
         confidence = confidence_of(signals)
         if confidence < self.abstain_below:
             return Answer(question, "", confidence, None, None, None, "", None, hits, ABSTAIN_MESSAGE, signals)

@@ -13,6 +13,8 @@ from qa.corpus import CorpusError
 from qa.e5 import MissingModelPackage
 from qa.retriever import MODES
 
+REREAD_HELP = "read the top spans again in their sentences (slower by one short forward pass, more accurate)"
+
 
 def _corpus_arg(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--corpus", action="append", metavar="PATH", help="a .txt/.md file or folder (repeatable); default: the bundled article")
@@ -49,7 +51,7 @@ def cmd_ask(args) -> None:
     from qa.assistant import Assistant
 
     check_question(args.question)
-    answer = Assistant(args.corpus).ask(args.question, k=args.k)
+    answer = Assistant(args.corpus, reread=args.reread).ask(args.question, k=args.k)
     if args.json:
         _print_json(answer.to_json())
         return
@@ -112,6 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("question")
     p.add_argument("-k", type=int, default=None, help="chunks to read (default 3)")
     p.add_argument("--json", action="store_true", help="print the answer as JSON")
+    p.add_argument("--reread", action="store_true", help=REREAD_HELP)
     _corpus_arg(p)
     p.set_defaults(func=cmd_ask)
 
@@ -124,6 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, help="only the first N questions")
     p.add_argument("-k", type=int, default=None, help="chunks to read per question")
     p.add_argument("--weights", type=Path, help="reader weights to evaluate (default: the shipped ones)")
+    p.add_argument("--reread", action="store_true", help=REREAD_HELP)
     _corpus_arg(p)
     p.set_defaults(func=cmd_eval)
 

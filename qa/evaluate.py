@@ -89,10 +89,10 @@ def summarise(outcomes: list[Outcome], retrieval: bool) -> dict:
     return summary
 
 
-def load_reader(weights: Path | None):
+def load_reader(weights: Path | None, reread: bool = False):
     from qa.reader import READER_WEIGHTS, Reader
 
-    return Reader(weights or READER_WEIGHTS)
+    return Reader(weights or READER_WEIGHTS, reread=reread)
 
 
 def read_only(cases: list[Case], reader) -> list[Outcome]:
@@ -165,14 +165,14 @@ def run_eval(args) -> None:
     if not cases:
         raise ValueError(f"{args.file}: no questions")
     if args.file.suffix == ".json" and args.mode == "reader":
-        outcomes = read_only(cases, load_reader(args.weights))
+        outcomes = read_only(cases, load_reader(args.weights, args.reread))
         retrieval = False
     else:
         documents = None
         if args.file.suffix == ".json":
             documents = [Document(f"p{i}", text) for i, text in enumerate(squad_paragraphs(args.file))]
         kwargs = {"reader_weights": args.weights} if args.weights else {}
-        outcomes = answer_all(cases, Assistant(args.corpus, documents=documents, **kwargs), args.k)
+        outcomes = answer_all(cases, Assistant(args.corpus, documents=documents, reread=args.reread, **kwargs), args.k)
         retrieval = True
     summary = summarise(outcomes, retrieval)
     print_table(summary)

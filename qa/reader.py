@@ -12,12 +12,17 @@ question also go through the model in one batch); a score below 0 means the read
 rather say "no answer". ``Reading.null_score`` is the lowest raw no-answer score over
 the windows (SQuAD 2.0 style), kept for inspection. The assistant turns the best score
 (its margin over no-answer) into a confidence and abstains on it.
+
+With ``reread`` (off by default: one more, short forward pass, about +45 ms a question), the
+top spans are read again in their sentence alone and ranked by the mean of the two margins.
+The narrow view settles boundaries and near-misses the long one gets wrong: CMRC 2018 dev F1
+80.85 -> 82.90, article answerable F1 75.29 -> 77.02 (README, "Reading twice").
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -37,19 +42,28 @@ PAIRS = {"“": "”", "‘": "’", "《": "》", "（": "）", "(": ")", "「"
 CLOSERS = {close: open_ for open_, close in PAIRS.items()}
 WHEN_QUESTION = re.compile(r"什么时候|什么时间|什么时期|何时|哪天|哪一天|几月|几号|哪个月|日期")  # not 哪年: that asks for the year alone
 DATE_REST = {"年": re.compile(r"\d{1,2}月(?:\d{1,2}日)?"), "月": re.compile(r"\d{1,2}日")}
-PRECISIONS = ("fp32", "bf16", "int8")  # bf16: autocast matmuls; int8: dynamic quantisation of Linear layers
+SENTENCE_END = re.compile(r"[。！？；!?;\n]")
+PRECISIONS = ("fp32", "bf16", "int8")  # bf16: Linear weights held in bf16, autocast around them; int8: dynamic quantisation of Linear layers
 DEFAULT_PRECISION = "bf16"  # eval/precision.py: same CMRC dev and article F1 as fp32, 1.4x faster
 
 
 @dataclass(frozen=True)
 class Span:
-    """A candidate answer: ``contexts[context_index][start:end] == text``."""
+    """A candidate answer: ``contexts[context_index][start:end] == text``. ``score`` is its
+    margin over no-answer in its chunk's window; ``sentence_score`` the same in its sentence
+    read alone (only when re-read)."""
 
     text: str
     context_index: int
     start: int
     end: int
     score: float
+    sentence_score: float | None = None
+
+    @property
+    def rank_score(self) -> float:
+        """What spans are ranked by: the chunk margin, or the mean of both views when re-read."""
+        return self.score if self.sentence_score is None else (self.score + self.sentence_score) / 2
 
 
 @dataclass(frozen=True)
@@ -149,6 +163,15 @@ def trim_span(text: str, a: int, b: int) -> tuple[int, int]:
     return a, b
 
 
+def sentence_bounds(text: str, start: int, end: int) -> tuple[int, int]:
+    """``[left, right)`` of the sentence(s) of ``text`` holding ``[start, end)``, leading spaces skipped."""
+    left = max((m.end() for m in SENTENCE_END.finditer(text, 0, start)), default=0)
+    right = next((m.end() for m in SENTENCE_END.finditer(text, end)), len(text))
+    while left < start and text[left].isspace():
+        left += 1
+    return left, right
+
+
 def complete_date(question: str, context: str, end: int) -> int:
     """For a "when" question, the end of a span that stops inside a date (2024年 of
     2024年4月, 12月 of 12月20日) moved to the end of that date; otherwise ``end``."""
@@ -196,6 +219,23 @@ def decode(encoding, start_logits: np.ndarray, end_logits: np.ndarray, contexts:
     return Reading(ranked, float(null_score))
 
 
+def span_margin(encoding, start_logits: np.ndarray, end_logits: np.ndarray, sample: int, a: int, b: int) -> float | None:
+    """The best score, over the windows of context ``sample``, of the characters ``[a, b)``
+    (first token ending after ``a`` to last token starting before ``b``), relative to the
+    window's no-answer score; ``None`` when no window holds the whole span."""
+    best = None
+    for w in np.flatnonzero(encoding["overflow_to_sample_mapping"] == sample):
+        offsets = encoding["offset_mapping"][w]
+        mask = context_mask(encoding, int(w))
+        starts = np.flatnonzero(mask & (offsets[:, 1] > a))
+        ends = np.flatnonzero(mask & (offsets[:, 0] < b))
+        if not starts.size or not ends.size or offsets[starts[0], 0] > a or offsets[ends[-1], 1] < b:
+            continue  # the span is cut by this window's edge
+        score = float(start_logits[w, starts[0]] + end_logits[w, ends[-1]] - start_logits[w, 0] - end_logits[w, 0])
+        best = score if best is None else max(best, score)
+    return best
+
+
 class Reader:
     """Reads contexts for a question and returns ranked answer spans.
 
@@ -203,7 +243,15 @@ class Reader:
     model alone takes about 300 MB) and its word embeddings.
     """
 
-    def __init__(self, weights: Path | None = READER_WEIGHTS, embedder=None, max_length=MAX_LENGTH, stride=STRIDE, precision: str = DEFAULT_PRECISION):
+    def __init__(
+        self,
+        weights: Path | None = READER_WEIGHTS,
+        embedder=None,
+        max_length=MAX_LENGTH,
+        stride=STRIDE,
+        precision: str = DEFAULT_PRECISION,
+        reread: bool = False,
+    ):
         if precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {PRECISIONS}, not {precision!r}")
         if embedder is None:
@@ -211,13 +259,18 @@ class Reader:
         else:
             self.tokenizer = embedder.model.tokenizer
             self.model = load_model(weights, embedder.word_embeddings)
-        if precision == "int8":
-            import torch
+        import torch
 
+        if precision == "int8":
             self.model = torch.ao.quantization.quantize_dynamic(self.model, {torch.nn.Linear}, dtype=torch.qint8)
+        elif precision == "bf16":  # autocast would cast every Linear weight again on each forward (9 ms a pass)
+            for module in self.model.modules():
+                if isinstance(module, torch.nn.Linear):
+                    module.to(torch.bfloat16)
         self.precision = precision
         self.max_length = max_length
         self.stride = stride
+        self.reread = reread
 
     def logits(self, encoding) -> tuple[np.ndarray, np.ndarray]:
         """One forward pass over every window in ``encoding``."""
@@ -231,9 +284,28 @@ class Reader:
         return out.start_logits.float().numpy(), out.end_logits.float().numpy()
 
     def run(self, question: str, contexts: list[str], top_n: int = 5) -> Reading:
-        """Read all ``contexts`` in one batch; spans ranked by score across all of them."""
+        """Read all ``contexts`` in one batch; spans ranked by score across all of them
+        (with ``reread``, by the mean of the chunk and sentence views: :meth:`read_sentences`)."""
         if not contexts:
             return Reading([], float("inf"))
         encoding = encode_windows(self.tokenizer, [question] * len(contexts), contexts, self.max_length, self.stride)
         start, end = self.logits(encoding)
-        return decode(encoding, start, end, contexts, top_n=top_n, question=question)
+        reading = decode(encoding, start, end, contexts, top_n=top_n, question=question)
+        return self.read_sentences(question, contexts, reading) if self.reread else reading
+
+    def read_sentences(self, question: str, contexts: list[str], reading: Reading) -> Reading:
+        """``reading`` with every span scored again in its sentence alone (the sentences of all
+        spans in one batch) and re-ranked by :attr:`Span.rank_score`."""
+        if not reading.spans:
+            return reading
+        bounds = [(s.context_index, *sentence_bounds(contexts[s.context_index], s.start, s.end)) for s in reading.spans]
+        sentences = list(dict.fromkeys(bounds))
+        encoding = encode_windows(
+            self.tokenizer, [question] * len(sentences), [contexts[i][a:b] for i, a, b in sentences], self.max_length, self.stride
+        )
+        start, end = self.logits(encoding)
+        rescored = [
+            replace(span, sentence_score=span_margin(encoding, start, end, sentences.index((i, a, b)), span.start - a, span.end - a))
+            for span, (i, a, b) in zip(reading.spans, bounds)
+        ]
+        return Reading(sorted(rescored, key=lambda span: span.rank_score, reverse=True), reading.null_score)

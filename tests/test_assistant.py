@@ -66,7 +66,7 @@ def test_spans_found_twice_in_overlapping_chunks_are_merged():
     hits = [Hit(text[0:6], "d", 0, 0, 6, 1.0), Hit(text[3:8], "d", 1, 3, 8, 0.5)]
     spans = [Span("丁戊", 0, 3, 5, 2.0), Span("丁戊", 1, 0, 2, 3.0), Span("甲", 0, 0, 1, 1.0)]
     merged = document_spans(spans, hits)
-    assert [(m.doc_id, m.start, m.end, m.score) for m in merged] == [("d", 3, 5, 3.0), ("d", 0, 1, 1.0)]
+    assert [(m.doc_id, m.start, m.end, m.span.score) for m in merged] == [("d", 3, 5, 3.0), ("d", 0, 1, 1.0)]
     assert merged[0].passage is hits[1] and merged[1].passage is hits[0]
 
 
@@ -84,3 +84,12 @@ def test_how_many_questions_need_a_numeral(question, answer, fits):
 def test_how_many_question_without_a_number_in_the_article_abstains(assistant):
     answer = assistant.ask("重庆全市现在有多少家新型研发机构？")
     assert answer.abstained and answer.message == ABSTAIN_MESSAGE and answer.passages
+
+
+def test_reread_flag_answers_through_the_whole_pipeline(article):
+    question = "“人工智能+”行动方案推动人工智能与什么双向赋能？"
+    out = run_cli("ask", "--reread", "--json", question)
+    assert out.returncode == 0, out.stderr
+    answer = json.loads(out.stdout)
+    assert answer["answer"] == "数字重庆" and article[answer["start"] : answer["end"]] == "数字重庆"
+    assert "数字重庆双向赋能" in answer["evidence"]

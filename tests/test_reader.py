@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from qa.reader import READER_WEIGHTS, complete_date, decode, encode_windows, trim_span
+from qa.reader import READER_WEIGHTS, complete_date, decode, encode_windows, sentence_bounds, span_margin, trim_span
 from tests.conftest import QUESTION
 
 
@@ -110,3 +110,49 @@ def test_trim_span_drops_edge_punctuation_and_unpaired_quotes(span, trimmed):
     text = "前" + span + "后"
     a, b = trim_span(text, 1, 1 + len(span))
     assert text[a:b] == trimmed
+
+
+def test_span_margin_scores_a_character_span_against_its_windows_no_answer(reader):
+    context = "重庆新增5家产业创新综合体，全市总数达18家。"
+    enc = encode_windows(reader.tokenizer, ["新增几家？"], [context])
+    n = enc["input_ids"].shape[1]
+    start, end = np.zeros((1, n), dtype=np.float32), np.zeros((1, n), dtype=np.float32)
+    start[0, 0], end[0, 0] = 1.0, 2.0  # the window's no-answer score: 3
+    offsets = enc["offset_mapping"][0]
+    ctx = [i for i, s in enumerate(enc.sequence_ids(0)) if s == 1]
+    first = next(i for i in ctx if offsets[i][0] <= context.index("5家") < offsets[i][1])
+    last = next(i for i in ctx if offsets[i][0] < context.index("5家") + 2 <= offsets[i][1])
+    start[0, first], end[0, last] = 7.0, 6.0
+    a = context.index("5家")
+    assert span_margin(enc, start, end, 0, a, a + 2) == 10.0
+    assert span_margin(enc, start, end, 1, a, a + 2) is None  # no such context
+
+
+def test_span_cut_by_every_window_edge_has_no_margin(reader, article):
+    enc = encode_windows(reader.tokenizer, [QUESTION], [article[:2000]], max_length=64, stride=16)
+    n = enc["input_ids"].shape[1]
+    zeros = np.zeros((enc["input_ids"].shape[0], n), dtype=np.float32)
+    assert span_margin(enc, zeros, zeros, 0, 0, 1500) is None  # longer than any window
+    assert span_margin(enc, zeros, zeros, 0, 100, 102) == 0.0
+
+
+def test_sentence_bounds():
+    text = "第一句。  第二句有答案，还有半句；第三句"
+    a = text.index("答案")
+    assert text[slice(*sentence_bounds(text, a, a + 2))] == "第二句有答案，还有半句；"
+    assert text[slice(*sentence_bounds(text, 0, 2))] == "第一句。"
+
+
+def test_reread_ranks_by_the_mean_of_chunk_and_sentence_margins(assistant, reader):
+    question = "“人工智能+”行动方案推动人工智能与什么双向赋能？"
+    contexts = [h.text for h in assistant.retriever.search(question, k=3)]
+    plain = reader.run(question, contexts)
+    reread = reader.read_sentences(question, contexts, plain)
+    assert plain.best.text == "制造业应用"  # the chunk view picks the wrong plan's partner
+    assert reread.best.text == "数字重庆"  # read in its own sentence, the right one wins
+    assert contexts[reread.best.context_index][reread.best.start : reread.best.end] == "数字重庆"
+    assert all(s.sentence_score is not None for s in reread.spans)
+    ranks = [s.rank_score for s in reread.spans]
+    assert ranks == sorted(ranks, reverse=True)
+    assert reread.best.rank_score == pytest.approx((reread.best.score + reread.best.sentence_score) / 2)
+    assert {(s.start, s.end, s.score) for s in reread.spans} == {(s.start, s.end, s.score) for s in plain.spans}
