@@ -4,12 +4,13 @@
 
 Per stage, median and p95 over all questions of eval/questions.jsonl after a warm-up
 pass: question embedding, dense search, BM25, fusion, reader forward, span decoding,
-and the whole ``Assistant.ask``, also with ``--reread`` (``total_reread``). The floor is one reader forward pass over a single
-384-token window; ``ratio`` = median total / floor; ``read_300_chars`` is the reader alone
-on one question and a 300-character context. Also: cold start (new process to
-first answer, index cached), peak RSS of a fresh process answering every question, index
-build time, and the same for a corpus
-about 100× the article (the CMRC 2018 dev paragraphs when ../shared is present).
+re-reading the top spans' sentences (``--reread`` only), and the whole ``Assistant.ask``,
+without and with ``--reread`` (``total``, ``total_reread``). The floor is one reader
+forward pass over a single 384-token window; ``ratio`` = median total / floor (also for
+``total_reread``); ``read_300_chars`` is the reader alone on one question and a
+300-character context. Also: cold start (new process to first answer, index cached),
+peak RSS of a fresh process answering every question, index build time, and the same for
+a corpus about 100× the article (the CMRC 2018 dev paragraphs when ../shared is present).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from eval.retrieval import load_questions  # noqa: E402
 from qa.assistant import Assistant  # noqa: E402
 from qa.corpus import Document  # noqa: E402
 from qa.metrics import f1_score  # noqa: E402
-from qa.reader import MAX_ANSWER_TOKENS, MAX_LENGTH, decode, encode_windows  # noqa: E402
+from qa.reader import MAX_LENGTH, decode, encode_windows  # noqa: E402
 from qa.retriever import Retriever  # noqa: E402
 
 CMRC_DEV = ROOT.parent / "shared" / "qa-data" / "dev" / "cmrc2018_dev.json"
@@ -57,7 +58,7 @@ def stage_times(assistant: Assistant, question: str) -> dict[str, float]:
     contexts = [h.text for h in hits]
     enc, t["tokenize"] = timed(encode_windows, reader.tokenizer, [question] * len(contexts), contexts)
     (start, end), t["forward"] = timed(reader.logits, enc)
-    reading, t["decode"] = timed(decode, enc, start, end, contexts, 5, MAX_ANSWER_TOKENS, question)
+    reading, t["decode"] = timed(lambda: decode(enc, start, end, contexts, question=question))
     _, t["reread"] = timed(reader.read_sentences, question, contexts, reading)
     _, t["total"] = timed(assistant.ask, question)
     _, t["total_reread"] = timed(ask_rereading, assistant, question)
