@@ -222,7 +222,13 @@ def decode(encoding, start_logits: np.ndarray, end_logits: np.ndarray, contexts:
 def span_margin(encoding, start_logits: np.ndarray, end_logits: np.ndarray, sample: int, a: int, b: int) -> float | None:
     """The best score, over the windows of context ``sample``, of the characters ``[a, b)``
     (first token ending after ``a`` to last token starting before ``b``), relative to the
-    window's no-answer score; ``None`` when no window holds the whole span."""
+    window's no-answer score; ``None`` when no window holds the whole span.
+
+    Not the training labeller's rule (last token starting at or before ``a``): where a
+    context starts, XLM-R emits a lone "▁" overlapping the first character, and this rule
+    scores a sentence-initial span from it. Measured with ``--reread``, that was better than
+    scoring from the character's own token: CMRC 2018 dev EM 61.60 against 60.83 (F1 82.90
+    against 82.92), article overall F1 76.66 against 75.87."""
     best = None
     for w in np.flatnonzero(encoding["overflow_to_sample_mapping"] == sample):
         offsets = encoding["offset_mapping"][w]
