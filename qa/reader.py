@@ -13,7 +13,7 @@ rather say "no answer". ``Reading.null_score`` is the lowest raw no-answer score
 the windows (SQuAD 2.0 style), kept for inspection. The assistant turns the best score
 (its margin over no-answer) into a confidence and abstains on it.
 
-With ``reread`` (off by default: one more, short forward pass, about +45 ms a question), the
+With ``reread`` (off by default: one more, short forward pass, about +40 ms a question), the
 top spans are read again in their sentence alone and ranked by the mean of the two margins.
 The narrow view settles boundaries and near-misses the long one gets wrong: CMRC 2018 dev F1
 80.85 -> 82.90, article answerable F1 75.29 -> 77.02 (README, "Reading twice").
