@@ -1,8 +1,13 @@
 import json
+import os
+import subprocess
+import sys
 
+import numpy as np
 import pytest
 
-from tests.conftest import run_cli
+from eval.compare import paired_difference
+from tests.conftest import ROOT, run_cli
 
 SQUAD = {
     "data": [
@@ -52,3 +57,34 @@ def test_eval_question_set_with_unanswerable(tmp_path):
     assert set(json.loads(preds.read_text(encoding="utf-8"))) == {"a", "u"}
     assert {"recall@1", "recall@3", "recall@5", "mrr"} <= set(data["retrieval"])
     assert {"p50", "p95"} == set(data["latency_ms"])
+
+
+def test_paired_difference_interval_brackets_the_gain():
+    a = np.zeros(200)
+    b = np.r_[np.ones(50), np.zeros(150)]  # B right on 50 more of 200 questions: +25 points
+    d = paired_difference(a, b)
+    assert d.mean == pytest.approx(25.0)
+    assert 17 < d.low < 25 < d.high < 33
+    same = paired_difference(b, b)
+    assert (same.mean, same.low, same.high) == (0.0, 0.0, 0.0)
+
+
+def test_compare_cli(tmp_path):
+    questions = tmp_path / "q.jsonl"
+    rows = [{"id": "a", "question": "销量突破了多少？", "answers": ["100万辆"]}, {"id": "u", "question": "出口了多少辆？", "answers": []}]
+    questions.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+    (tmp_path / "a.json").write_text(json.dumps({"a": "100万", "u": "5辆"}, ensure_ascii=False), encoding="utf-8")
+    (tmp_path / "b.json").write_text(json.dumps({"a": "100万辆", "u": ""}, ensure_ascii=False), encoding="utf-8")
+    (tmp_path / "short.json").write_text(json.dumps({"a": "100万辆"}, ensure_ascii=False), encoding="utf-8")
+
+    def compare(b: str) -> subprocess.CompletedProcess:
+        cmd = [sys.executable, "eval/compare.py", str(questions), str(tmp_path / "a.json"), str(tmp_path / b)]
+        return subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env={**os.environ, "PYTHONIOENCODING": "utf-8"})
+
+    result = compare("b.json")
+    assert result.returncode == 0, result.stderr
+    lines = {tuple(line.split()[:3]): line.split() for line in result.stdout.splitlines()[1:]}
+    assert lines[("all", "2", "EM")][3:6] == ["0.00", "100.00", "+100.00"]
+    assert lines[("unanswerable", "1", "F1")][-3:] == ["1", "1", "0"]  # changed, better, worse
+    missing = compare("short.json")
+    assert missing.returncode == 2 and "no prediction for 1 questions (first: u)" in missing.stderr
