@@ -83,6 +83,7 @@ def cmd_train_reader(args) -> None:
         max_length=args.max_length,
         negative_rate=args.negative_rate,
         distractor_rate=args.distractor_rate,
+        removal_rate=args.removal_rate,
         threads=args.threads,
     )
     overlay = train(args.train, args.out, cfg, init=args.init, max_steps=args.max_steps)
@@ -143,6 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-length", type=int, default=256)
     p.add_argument("--negative-rate", type=float, default=0.2, help="share of answerless windows kept (CLS target)")
     p.add_argument("--distractor-rate", type=float, default=0.0, help="share of questions also paired with a BM25-retrieved other context (CLS target)")
+    p.add_argument("--removal-rate", type=float, default=0.0, help="share of questions also paired with their context minus the answer's sentences (CLS target)")
     p.add_argument("--max-steps", type=int, help="stop after this many steps (resume later)")
     p.add_argument("--threads", type=int, help="torch threads")
     p.set_defaults(func=cmd_train_reader)

@@ -4,9 +4,12 @@ Windows that do not hold the answer are kept at ``negative_rate`` with the CLS t
 as target, so the model learns to say "not in this window". With ``distractor_rate`` a
 share of the questions is also paired with the BM25-best *other* context of the training
 set that does not contain the answer (one window, CLS target): the on-topic passages the
-retriever hands the reader at answer time, where it must say "not here". A checkpoint (trainable
-weights, optimiser, step) is written every ``save_every`` steps; the shippable fp16
-overlay is exported beside it at the same time.
+retriever hands the reader at answer time, where it must say "not here". With
+``removal_rate`` a share of the questions is also paired with its own context minus the
+sentences that hold the answer (one window, CLS target): the same topic and wording with
+only the asked-for fact gone, like a plausible question the article does not answer.
+A checkpoint (trainable weights, optimiser, step) is written every ``save_every`` steps;
+the shippable fp16 overlay is exported beside it at the same time.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.reader import context_mask, encode_windows, load_model, load_tokenizer
+from qa.reader import context_mask, encode_windows, load_model, load_tokenizer, sentence_bounds
 from qa.squad import Example, load_squad
 
 
@@ -30,6 +33,7 @@ class TrainConfig:
     stride: int = 96
     negative_rate: float = 0.2
     distractor_rate: float = 0.0
+    removal_rate: float = 0.0
     batch_size: int = 16
     lr: float = 1e-4
     warmup: float = 0.06
@@ -62,9 +66,27 @@ def distractors(examples: list[Example], rate: float, rng: random.Random) -> lis
     return found
 
 
+def removals(examples: list[Example], rate: float, rng: random.Random) -> list[Example]:
+    """For a ``rate`` share of ``examples``: the question over its context with every sentence
+    holding a gold answer cut out, with no answer; skipped when an answer is still in the rest."""
+    found = []
+    for e in examples:
+        if rng.random() >= rate:
+            continue
+        cuts = sorted(sentence_bounds(e.context, start, start + len(text)) for text, start in e.answers)
+        kept, last = [], 0
+        for left, right in cuts:
+            kept.append(e.context[last:max(last, left)])
+            last = max(last, right)
+        rest = "".join(kept) + e.context[last:]
+        if rest.strip() and not any(text in rest for text, _ in e.answers):
+            found.append(Example(e.id + "-removed", e.question, rest, ()))
+    return found
+
+
 def label_windows(tokenizer, examples: list[Example], cfg: TrainConfig, rng: random.Random):
     """Tokenise into windows and label start/end token (0 = CLS when the answer is elsewhere).
-    An example without answers (a distractor) contributes one random window."""
+    An example without answers (a distractor or removal) contributes one random window."""
     ids, starts, ends = [], [], []
     positives = misaligned = 0
     for lo in range(0, len(examples), 512):
@@ -122,14 +144,19 @@ def train(train_files: list[str], out: Path, cfg: TrainConfig, init: Path | None
     torch.manual_seed(cfg.seed)
     tokenizer = load_tokenizer()
     cached = out / "windows.npz"
-    # the distractor rate joins the key only when used, so caches written before it existed stay valid
-    key = json.dumps([train_files, cfg.max_length, cfg.stride, cfg.negative_rate, cfg.seed] + ([cfg.distractor_rate] if cfg.distractor_rate else []))
+    # the distractor and removal rates join the key only when used, so older caches stay valid
+    key = json.dumps(
+        [train_files, cfg.max_length, cfg.stride, cfg.negative_rate, cfg.seed]
+        + ([cfg.distractor_rate] if cfg.distractor_rate else [])
+        + ([{"removal_rate": cfg.removal_rate}] if cfg.removal_rate else [])
+    )
     if cached.is_file() and str(np.load(cached)["key"]) == key:
         data = np.load(cached)
         ids, starts, ends = data["ids"], data["starts"], data["ends"]
     else:
-        examples = [e for f in train_files for e in load_squad(f) if e.answers]
-        examples += distractors(examples, cfg.distractor_rate, rng) if cfg.distractor_rate else []
+        answered = [e for f in train_files for e in load_squad(f) if e.answers]
+        examples = answered + (distractors(answered, cfg.distractor_rate, rng) if cfg.distractor_rate else [])
+        examples += removals(answered, cfg.removal_rate, rng) if cfg.removal_rate else []
         ids, starts, ends = label_windows(tokenizer, examples, cfg, rng)
         _atomic_save(dict(ids=ids, starts=starts, ends=ends, key=np.array(key)), cached, lambda d, p: np.savez(open(p, "wb"), **d))
     n = len(ids)

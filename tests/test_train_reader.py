@@ -1,11 +1,11 @@
-"""Training data preparation: answer labels on windows, and retrieved distractors."""
+"""Training data preparation: answer labels on windows, retrieved distractors, answer removals."""
 
 import random
 
 import pytest
 
 from qa.squad import Example
-from qa.train_reader import TrainConfig, distractors, label_windows
+from qa.train_reader import TrainConfig, distractors, label_windows, removals
 from tests.conftest import QUESTION
 
 
@@ -46,3 +46,12 @@ def test_a_distractor_adds_one_window_labelled_no_answer(tokenizer, article):
     example = Example("d", QUESTION, long_context, ())
     ids, starts, ends = label_windows(tokenizer, [example] * 20, TrainConfig(), random.Random(0))
     assert len(ids) == 20 and not starts.any() and not ends.any()
+
+
+def test_removal_cuts_the_answer_sentence_and_keeps_the_rest():
+    context = "长安汽车宣布新能源汽车年销量突破100万辆。这一成就源于创新投入；研发团队超过一万人。"
+    example = Example("q1", QUESTION, context, (("100万辆", context.index("100万辆")),))
+    (removed,) = removals([example], rate=1.0, rng=random.Random(0))
+    assert removed == Example("q1-removed", QUESTION, "这一成就源于创新投入；研发团队超过一万人。", ())
+    repeated = Example("q2", QUESTION, context + "再说一遍：100万辆。", example.answers)
+    assert removals([repeated], rate=1.0, rng=random.Random(0)) == []  # the answer survives elsewhere: no negative
