@@ -55,21 +55,23 @@ def load_predictions(path: Path, cases: list[Case]) -> list[str]:
 
 def compare(cases: list[Case], a: list[str], b: list[str], resamples: int = 10000) -> list[str]:
     """The comparison table, one line per question group and metric."""
-    groups = {"all": cases}
-    if any(not c.golds for c in cases):
-        groups |= {"answerable": [c for c in cases if c.golds], "unanswerable": [c for c in cases if not c.golds]}
-    position = {c.id: i for i, c in enumerate(cases)}
+    answerable = np.array([bool(c.golds) for c in cases])
+    groups = {"all": np.ones(len(cases), dtype=bool)}
+    if not answerable.all():
+        groups |= {"answerable": answerable, "unanswerable": ~answerable}
+    changed = np.array([x != y for x, y in zip(a, b)])
+    scores = {
+        metric: (np.array([score(x, c.golds) for x, c in zip(a, cases)]), np.array([score(y, c.golds) for y, c in zip(b, cases)]))
+        for metric, score in (("EM", exact_match), ("F1", f1_score))
+    }
     lines = [f"{'':<13}{'n':>6} {'metric':<4}{'A':>8}{'B':>8}{'B - A':>8}   95% interval   changed better worse"]
     for name, group in groups.items():
-        rows = [position[c.id] for c in group]
-        for metric, score in (("EM", exact_match), ("F1", f1_score)):
-            sa = np.array([score(a[i], cases[i].golds) for i in rows])
-            sb = np.array([score(b[i], cases[i].golds) for i in rows])
+        for metric, (score_a, score_b) in scores.items():
+            sa, sb = score_a[group], score_b[group]
             d = paired_difference(sa, sb, resamples)
-            changed = sum(a[i] != b[i] for i in rows)
             lines.append(
-                f"{name:<13}{len(group):>6} {metric:<4}{100 * sa.mean():>8.2f}{100 * sb.mean():>8.2f}{d.mean:>+8.2f}"
-                f"   [{d.low:+6.2f}, {d.high:+6.2f}] {changed:>7} {int((sb > sa).sum()):>6} {int((sb < sa).sum()):>5}"
+                f"{name:<13}{int(group.sum()):>6} {metric:<4}{100 * sa.mean():>8.2f}{100 * sb.mean():>8.2f}{d.mean:>+8.2f}"
+                f"   [{d.low:+6.2f}, {d.high:+6.2f}] {int(changed[group].sum()):>7} {int((sb > sa).sum()):>6} {int((sb < sa).sum()):>5}"
             )
     return lines
 
