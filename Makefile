@@ -6,7 +6,7 @@ $(PY):
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 
-.PHONY: install app test browser-deps
+.PHONY: install app test browser-deps screenshot
 install: $(PY)
 	$(PY) -m pip install -q -e ".[app,test]"
 
@@ -19,3 +19,6 @@ browser-deps:
 
 test: install browser-deps
 	$(PY) -m pytest -q
+
+screenshot: install browser-deps  # refreshes docs/screenshot.png (tests write theirs to a temporary folder)
+	SCREENSHOT_DIR=docs $(PY) -m pytest -q tests/test_app.py -k browser

@@ -1,23 +1,24 @@
-"""Benchmark every stage of answering on the bundled article (2-core CPU), and a 100× corpus.
+"""Benchmark answering on the bundled article as this CPU sees it, and as an AVX2-only CPU sees it.
 
-    python eval/bench.py [--json OUT.json] [--skip-large]
+    python -m eval.bench [--quick] [--json OUT.json] [--no-avx2-view] [--large]
 
-Per stage, median and p95 over all questions of eval/questions.jsonl after a warm-up
-pass: question embedding, dense search, BM25, fusion, reader forward, span decoding,
-re-reading the top spans' sentences (``--reread`` only), and the whole ``Assistant.ask``,
-without and with ``--reread`` (``total``, ``total_reread``). The floor is one reader
-forward pass over a single 384-token window; ``ratio`` = median total / floor (also for
-``total_reread``); ``read_300_chars`` is the reader alone on one question and a
-300-character context. Also: cold start (new process to first answer, index cached),
-peak RSS of a fresh process answering every question, index build time, and the same for
-a corpus about 100× the article (the CMRC 2018 dev paragraphs when ../shared is present).
+Times the real ``Assistant.ask`` (its own stage timings) over the questions of
+eval/questions.jsonl after a warm-up pass: idle, then beside a busy-loop child process (a
+CPU-bound neighbour). The floor is one plain fp32 pass of the e5 encoder over one 384-token
+window, best of 1 and 2 threads; ``ratio`` = median answer time / floor. The same figures
+are measured again in a child process with ``ONEDNN_MAX_CPU_ISA=AVX2`` and
+``MKL_ENABLE_INSTRUCTIONS=AVX2``, so a developer on an AMX machine sees what an AVX2 user
+sees. The full run adds cold start (new process to first answer) and the peak RSS of a
+fresh process answering every question; ``--large`` the same timings on a corpus about
+100x the article (the CMRC 2018 dev paragraphs). ``--quick`` (about a minute): 40
+questions, no cold start. Run it on an otherwise idle machine.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import resource
+import os
 import statistics
 import subprocess
 import sys
@@ -25,93 +26,104 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
+from qa.evaluate import load_cases, percentile
+from qa.metrics import f1_score
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from eval.retrieval import load_questions  # noqa: E402
-from qa.assistant import Assistant  # noqa: E402
-from qa.corpus import Document  # noqa: E402
-from qa.metrics import f1_score  # noqa: E402
-from qa.reader import MAX_LENGTH, decode, encode_windows  # noqa: E402
-from qa.retriever import Retriever  # noqa: E402
-
+QUESTIONS = ROOT / "eval" / "questions.jsonl"
 CMRC_DEV = ROOT.parent / "shared" / "qa-data" / "dev" / "cmrc2018_dev.json"
-STAGES = ("embed", "dense", "bm25", "fusion", "tokenize", "forward", "decode", "reread", "total", "total_reread")
+AVX2_VIEW = {"ONEDNN_MAX_CPU_ISA": "AVX2", "MKL_ENABLE_INSTRUCTIONS": "AVX2"}
+STAGES = ("retrieve", "read", "reread", "total")
 
 
-def timed(fn, *args):
-    started = time.perf_counter()
-    out = fn(*args)
-    return out, time.perf_counter() - started
+def floor_seconds(assistant, repeats: int = 10) -> float:
+    """Median time of one fp32 e5 pass over one full 384-token window, best of 1 and 2 threads."""
+    import torch
+
+    from qa.reader import MAX_LENGTH, Reader, encode_windows
+
+    reader = assistant.reader if assistant.reader.precision == "fp32" else Reader(embedder=assistant.retriever.embedder, precision="fp32")
+    windows = encode_windows(reader.tokenizer, ["长安汽车新能源汽车年销量突破了多少？"], [assistant.retriever.documents[0].text], MAX_LENGTH)
+    one = windows.select(slice(0, 1))
+    assert one.attention_mask.sum() == MAX_LENGTH
+    threads, best = torch.get_num_threads(), float("inf")
+    for n in sorted({1, min(2, threads)}):
+        torch.set_num_threads(n)
+        reader.logits(one)
+        times = []
+        for _ in range(repeats):
+            started = time.perf_counter()
+            reader.logits(one)
+            times.append(time.perf_counter() - started)
+        best = min(best, statistics.median(times))
+    torch.set_num_threads(threads)
+    return best
 
 
-def stage_times(assistant: Assistant, question: str) -> dict[str, float]:
-    """Run the assistant's pipeline stage by stage, timing each."""
-    r, reader, k = assistant.retriever, assistant.reader, assistant.k
-    t = {}
-    vector, t["embed"] = timed(r.embedder.query, question)
-    dense, t["dense"] = timed(r.index.search, vector, 50)
-    bm25, t["bm25"] = timed(r.bm25_ranking, question)
-    hits, t["fusion"] = timed(r.fuse, {"dense": dense, "bm25": bm25}, k)
-    contexts = [h.text for h in hits]
-    enc, t["tokenize"] = timed(encode_windows, reader.tokenizer, [question] * len(contexts), contexts)
-    (start, end), t["forward"] = timed(reader.logits, enc)
-    reading, t["decode"] = timed(lambda: decode(enc, start, end, contexts, question=question))
-    _, t["reread"] = timed(reader.read_sentences, question, contexts, reading)
-    _, t["total"] = timed(assistant.ask, question)
-    _, t["total_reread"] = timed(ask_rereading, assistant, question)
-    return t
+def timed_pass(assistant, questions, reread: bool = False) -> list[dict[str, float]]:
+    return [assistant.ask(c.question, reread=reread).timings for c in questions]
 
 
-def ask_rereading(assistant: Assistant, question: str):
-    """``Assistant.ask`` with the reader's sentence re-reading switched on (``--reread``)."""
-    assistant.reader.reread = True
+def stage_table(samples: list[dict[str, float]]) -> dict[str, dict[str, float]]:
+    return {
+        s: {"p50_ms": round(1000 * percentile([x[s] for x in samples], 0.5), 1), "p95_ms": round(1000 * percentile([x[s] for x in samples], 0.95), 1)}
+        for s in STAGES
+        if all(s in x for x in samples)
+    }
+
+
+def busy_neighbour() -> subprocess.Popen:
+    """A CPU-bound process beside the timed one (a browser, a second worker, a training run)."""
+    return subprocess.Popen([sys.executable, "-c", "while True: pass"])
+
+
+def measure(quick: bool) -> dict:
+    """Idle and noisy-neighbour timings, the floor and the article F1 in this process."""
+    from qa.assistant import Assistant
+    from qa.cpu import plan
+
+    chosen = plan()
+    questions = load_cases(QUESTIONS)[: 40 if quick else None]
+    assistant = Assistant()
+    timed_pass(assistant, questions[:10] if quick else questions)  # warm-up
+    idle = timed_pass(assistant, questions)
+    neighbour = busy_neighbour()
     try:
-        return assistant.ask(question)
+        time.sleep(0.5)
+        noisy = timed_pass(assistant, questions)
     finally:
-        assistant.reader.reread = False
-
-
-def floor_seconds(assistant: Assistant, repeats: int = 30) -> float:
-    """Median time of one reader forward pass over one full 384-token window."""
-    reader = assistant.reader
-    text = assistant.retriever.documents[0].text
-    enc = encode_windows(reader.tokenizer, ["长安汽车新能源汽车年销量突破了多少？"], [text], MAX_LENGTH)
-    one = {key: enc[key][:1] for key in ("input_ids", "attention_mask")}
-    assert one["attention_mask"].sum() == MAX_LENGTH
-    reader.logits(one)
-    return statistics.median(timed(reader.logits, one)[1] for _ in range(repeats))
-
-
-def context_read_seconds(assistant: Assistant, questions: list[dict], chars: int = 300) -> float:
-    """Median time of ``Reader.run`` for one question against one ``chars``-character
-    slice of the article that holds its gold answer (tokenise + forward + decode)."""
-    text = assistant.retriever.documents[0].text
-    times = []
-    for q in questions:
-        if not q["answers"]:
-            continue
-        at = text.index(q["answers"][0])
-        lo = max(0, min(at - chars // 2, len(text) - chars))
-        times.append(timed(assistant.reader.run, q["question"], [text[lo : lo + chars]])[1])
-    return statistics.median(times)
-
-
-def summarise(samples: list[dict[str, float]]) -> dict[str, dict[str, float]]:
-    return {s: {"p50_ms": round(1000 * float(np.median([x[s] for x in samples])), 2),
-                "p95_ms": round(1000 * float(np.percentile([x[s] for x in samples], 95)), 2)} for s in STAGES}
+        neighbour.kill()
+        neighbour.wait()
+    reread = timed_pass(assistant, questions, reread=True)
+    floor = floor_seconds(assistant)
+    answers = [assistant.ask(c.question).answer for c in questions]
+    p50 = percentile([x["total"] for x in idle], 0.5)
+    return {
+        "cpu": chosen.model,
+        "isa_flags": list(chosen.flags),
+        "isa_cap": chosen.isa_cap,
+        "precision": chosen.precision,
+        "threads": chosen.threads,
+        "questions": len(questions),
+        "k": assistant.k,
+        "article_f1": round(100 * statistics.fmean(f1_score(a, c.golds) for a, c in zip(answers, questions)), 2),
+        "idle": stage_table(idle),
+        "noisy_neighbour": stage_table(noisy),
+        "reread": stage_table(reread),
+        "floor_ms": round(1000 * floor, 1),
+        "ratio_to_floor": round(p50 / floor, 2),
+        "ratio_reread_to_floor": round(percentile([x["total"] for x in reread], 0.5) / floor, 2),
+        "noisy_to_idle": round(percentile([x["total"] for x in noisy], 0.5) / p50, 2),
+    }
 
 
 def fresh_process() -> tuple[float, float]:
     """In a new process (index cached): seconds from launch to the first answer, and the
-    peak RSS in MB after it has answered every question of the eval set (VmHWM: a child's
-    ``ru_maxrss`` would start from the parent's RSS at fork)."""
+    peak RSS in MB (VmHWM) after it has answered every question of the eval set."""
     code = (
-        "import json, time; from qa import Assistant; from eval.retrieval import load_questions\n"
+        "import json, time; from qa import Assistant; from qa.evaluate import load_cases\n"
         "a = Assistant(); a.ask('长安汽车新能源汽车年销量突破了多少？'); first = time.time()\n"
-        "[a.ask(q['question']) for q in load_questions()]\n"
+        f"[a.ask(c.question) for c in load_cases({str(QUESTIONS)!r})]\n"
         "hwm = next(line for line in open('/proc/self/status') if line.startswith('VmHWM'))\n"
         "print(json.dumps([first, int(hwm.split()[1]) / 1024]))"
     )
@@ -121,82 +133,76 @@ def fresh_process() -> tuple[float, float]:
     return first - launched, peak_mb
 
 
-def large_corpus(article: Document) -> list[Document]:
-    """The article plus ~100x its size of other text: CMRC dev paragraphs, or number-shifted copies."""
-    if CMRC_DEV.exists():
-        from qa.squad import squad_paragraphs
+def large_corpus(quick: bool) -> dict:
+    """Answer timings over the article plus the CMRC 2018 dev paragraphs (about 100x)."""
+    from qa.assistant import Assistant
+    from qa.corpus import BUNDLED_ARTICLE, Document
+    from qa.embedder import Embedder
+    from qa.reader import Reader
+    from qa.retriever import Retriever
+    from qa.squad import squad_paragraphs
 
-        return [article] + [Document(f"cmrc-dev-{i}", p) for i, p in enumerate(squad_paragraphs(CMRC_DEV))]
-    shifted = lambda n: "".join(str((int(c) + n) % 10) if c.isdigit() else c for c in article.text)  # noqa: E731
-    return [article] + [Document(f"copy-{n}", shifted(n)) for n in range(1, 100)]
+    docs = [Document(BUNDLED_ARTICLE.name, BUNDLED_ARTICLE.read_text(encoding="utf-8"))]
+    docs += [Document(f"cmrc-dev-{i}", p) for i, p in enumerate(squad_paragraphs(CMRC_DEV))]
+    questions = load_cases(QUESTIONS)[: 40 if quick else None]
+    with tempfile.TemporaryDirectory() as tmp:
+        embedder = Embedder()
+        reader = Reader(embedder=embedder)
+        started = time.perf_counter()
+        retriever = Retriever(documents=docs, index_dir=Path(tmp), embedder=embedder)
+        build = time.perf_counter() - started
+        assistant = Assistant(retriever, reader)
+        timed_pass(assistant, questions[:10])
+        samples = timed_pass(assistant, questions)
+    return {"documents": len(docs), "characters": sum(len(d.text) for d in docs), "index_build_s": round(build, 1), "stages": stage_table(samples)}
+
+
+def avx2_view(quick: bool) -> dict:
+    """:func:`measure` in a child process that sees an AVX2-only CPU."""
+    cmd = [sys.executable, "-m", "eval.bench", "--view-only"] + (["--quick"] if quick else [])
+    out = subprocess.run(cmd, check=True, cwd=ROOT, capture_output=True, text=True, env={**os.environ, **AVX2_VIEW}).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def print_view(name: str, r: dict) -> None:
+    print(f"\n== {name}: {r['cpu']}; flags {' '.join(r['isa_flags'])}" + (f", capped at {r['isa_cap']}" if r["isa_cap"] else "") + f"; precision {r['precision']}, {r['threads']} threads")
+    print(f"{'stage':<10}{'idle p50':>10}{'idle p95':>10}{'noisy p50':>10}{'noisy p95':>10}{'reread p50':>11}")
+    for s in STAGES:
+        idle, noisy, reread = r["idle"].get(s), r["noisy_neighbour"].get(s), r["reread"].get(s)
+        cells = [f"{x['p50_ms']:>10.1f}{x['p95_ms']:>10.1f}" if x else f"{'-':>10}{'-':>10}" for x in (idle, noisy)]
+        print(f"{s:<10}{''.join(cells)}{reread['p50_ms'] if reread else '-':>11}")
+    print(f"floor {r['floor_ms']} ms; answer p50 / floor {r['ratio_to_floor']} (reread {r['ratio_reread_to_floor']}); "
+          f"noisy / idle {r['noisy_to_idle']}; article F1 {r['article_f1']} over {r['questions']} questions, k = {r['k']}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="40 questions, no cold start (about a minute)")
     parser.add_argument("--json", type=Path, help="write the results here")
-    parser.add_argument("--skip-large", action="store_true", help="skip the 100x corpus")
+    parser.add_argument("--no-avx2-view", action="store_true", help="skip the AVX2-only child process")
+    parser.add_argument("--large", action="store_true", help="also time a corpus about 100x the article")
+    parser.add_argument("--view-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    questions = load_questions()
-    assistant = Assistant()
-    for q in questions:  # warm-up pass
-        stage_times(assistant, q["question"])
-    samples = [stage_times(assistant, q["question"]) for q in questions]
-    answers = [assistant.ask(q["question"]).answer for q in questions]
-    f1 = 100 * statistics.fmean(f1_score(a, q["answers"]) for a, q in zip(answers, questions))
-    reread_answers = [ask_rereading(assistant, q["question"]).answer for q in questions]
-    f1_reread = 100 * statistics.fmean(f1_score(a, q["answers"]) for a, q in zip(reread_answers, questions))
-    floor = floor_seconds(assistant)
-    with tempfile.TemporaryDirectory() as tmp:
-        _, build = timed(lambda: Retriever(index_dir=Path(tmp), embedder=assistant.retriever.embedder))
-    cold, answering_peak_mb = fresh_process()
-    result = {
-        "machine": "2-core x86_64 CPU",
-        "questions": len(questions),
-        "k": assistant.k,
-        "article_f1": round(f1, 2),
-        "article_f1_reread": round(f1_reread, 2),
-        "stages": summarise(samples),
-        "floor_ms": round(1000 * floor, 2),
-        "read_300_chars_ms": round(1000 * context_read_seconds(assistant, questions), 2),
-        "ratio_total_to_floor": round(float(np.median([x["total"] for x in samples])) / floor, 2),
-        "ratio_reread_to_floor": round(float(np.median([x["total_reread"] for x in samples])) / floor, 2),
-        "cold_start_s": round(cold, 2),
-        "index_build_s": round(build, 2),
-        "peak_rss_answering_mb": round(answering_peak_mb, 1),
-        "peak_rss_bench_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-    }
-    if not args.skip_large:
-        docs = large_corpus(assistant.retriever.documents[0])
-        with tempfile.TemporaryDirectory() as tmp:
-            retriever, build = timed(lambda: Retriever(documents=docs, index_dir=Path(tmp), embedder=assistant.retriever.embedder))
-            assistant.retriever = retriever
-            for q in questions[:20]:
-                stage_times(assistant, q["question"])
-            big = [stage_times(assistant, q["question"]) for q in questions]
-            big_answers = [assistant.ask(q["question"]).answer for q in questions]
-        result["large"] = {
-            "documents": len(docs),
-            "characters": sum(len(d.text) for d in docs),
-            "chunks": len(retriever.chunks),
-            "index_build_s": round(build, 2),
-            "stages": summarise(big),
-            "article_f1": round(100 * statistics.fmean(f1_score(a, q["answers"]) for a, q in zip(big_answers, questions)), 2),
-            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-        }
-    print(f"{'stage':<10}{'p50 ms':>10}{'p95 ms':>10}" + (f"{'100x p50':>10}{'100x p95':>10}" if "large" in result else ""))
-    for s in STAGES:
-        row = result["stages"][s]
-        line = f"{s:<10}{row['p50_ms']:>10.2f}{row['p95_ms']:>10.2f}"
-        if "large" in result:
-            big_row = result["large"]["stages"][s]
-            line += f"{big_row['p50_ms']:>10.2f}{big_row['p95_ms']:>10.2f}"
-        print(line)
-    for key in ("k", "article_f1", "article_f1_reread", "floor_ms", "read_300_chars_ms", "ratio_total_to_floor", "ratio_reread_to_floor", "cold_start_s", "index_build_s", "peak_rss_answering_mb", "peak_rss_bench_mb"):
-        print(f"{key}: {result[key]}")
+    native = measure(args.quick)
+    if args.view_only:
+        print(json.dumps(native))
+        return
+    result = {"native": native}
+    if not args.no_avx2_view:
+        result["avx2"] = avx2_view(args.quick)
+    if not args.quick:
+        cold, peak = fresh_process()
+        result["cold_start_s"], result["peak_rss_answering_mb"] = round(cold, 2), round(peak, 1)
+    if args.large:
+        result["large"] = large_corpus(args.quick)
+    for name in ("native", "avx2"):
+        if name in result:
+            print_view({"native": "this CPU", "avx2": "AVX2-only view"}[name], result[name])
+    for key in ("cold_start_s", "peak_rss_answering_mb"):
+        if key in result:
+            print(f"{key}: {result[key]}")
     if "large" in result:
-        large = result["large"]
-        print(f"100x corpus: {large['documents']} docs, {large['characters']} chars, {large['chunks']} chunks, "
-              f"index build {large['index_build_s']} s, peak RSS {large['peak_rss_mb']} MB, article F1 {large['article_f1']}")
+        print(f"100x corpus: {result['large']}")
     if args.json:
         args.json.write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
 

@@ -1,7 +1,7 @@
 """Is B better than A? A paired comparison of two prediction files on one question set.
 
-    python eval/compare.py eval/questions.jsonl A.json B.json
-    python eval/compare.py ../shared/qa-data/dev/cmrc2018_dev.json A.json B.json
+    python -m eval.compare eval/questions.jsonl A.json B.json
+    python -m eval.compare ../shared/qa-data/dev/squad2_zh_dev.json A.json B.json
 
 Prediction files are ``qa eval --predictions`` output (``{id: answer}``). For all questions
 (and for the answerable and the unanswerable ones, where the set has both) it prints EM and
@@ -15,16 +15,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from qa.evaluate import Case, load_cases  # noqa: E402
-from qa.metrics import exact_match, f1_score  # noqa: E402
+from qa.evaluate import Case, load_cases
+from qa.metrics import exact_match, f1_score
 
 
 @dataclass(frozen=True)

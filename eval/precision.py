@@ -1,28 +1,39 @@
-"""Reader precision trade-off: fp32 vs bf16 autocast vs dynamic int8, on CMRC 2018 dev and the article.
+"""Reader precision trade-off: fp32, bf16 and dynamic int8 on CMRC 2018 dev, the article and one window.
 
-    python eval/precision.py [--limit N] [--precisions fp32 bf16 int8]
+    python -m eval.precision [--limit N] [--precisions fp32 bf16 int8]
 Prints reader-only F1 on CMRC dev (first N questions), end-to-end F1 on eval/questions.jsonl,
-and the median forward time of one 384-token window for each precision.
+and the median forward time of one 384-token window, for each precision, on this CPU
+(bf16 is fast only where the CPU has AMX; ``qa info`` says what it has).
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
-import sys
+import time
 from pathlib import Path
 
+from qa.assistant import Assistant
+from qa.confidence import Calibration
+from qa.cpu import PRECISIONS, plan
+from qa.evaluate import load_cases, read_only, summarise
+from qa.metrics import f1_score
+from qa.reader import MAX_LENGTH, Reader, encode_windows
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from eval.bench import floor_seconds  # noqa: E402
-from eval.retrieval import load_questions  # noqa: E402
-from qa.assistant import Assistant  # noqa: E402
-from qa.evaluate import load_cases, read_only, summarise  # noqa: E402
-from qa.metrics import f1_score  # noqa: E402
-from qa.reader import PRECISIONS, Reader  # noqa: E402
-
 CMRC_DEV = ROOT.parent / "shared" / "qa-data" / "dev" / "cmrc2018_dev.json"
+QUESTIONS = ROOT / "eval" / "questions.jsonl"
+
+
+def window_ms(reader: Reader, text: str, repeats: int = 10) -> float:
+    one = encode_windows(reader.tokenizer, ["长安汽车新能源汽车年销量突破了多少？"], [text], MAX_LENGTH).select(slice(0, 1))
+    reader.logits(one)
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        reader.logits(one)
+        times.append(time.perf_counter() - started)
+    return 1000 * statistics.median(times)
 
 
 def main() -> None:
@@ -31,15 +42,16 @@ def main() -> None:
     parser.add_argument("--precisions", nargs="+", choices=PRECISIONS, default=list(PRECISIONS))
     args = parser.parse_args()
     cases = load_cases(CMRC_DEV)[: args.limit or None]
-    questions = load_questions()
-    assistant = Assistant()
+    questions = load_cases(QUESTIONS)
+    base = Assistant.from_corpus()
+    print(f"{plan().model}; flags {' '.join(plan().flags)}")
     print(f"{'precision':<10}{'CMRC EM':>9}{'CMRC F1':>9}{'article F1':>11}{'window ms':>11}")
     for precision in args.precisions:
-        assistant.reader = Reader(embedder=assistant.retriever.embedder, precision=precision)
-        cmrc = summarise(read_only(cases, assistant.reader), retrieval=False)
-        em, f1 = cmrc["em"], cmrc["f1"]
-        article = 100 * statistics.fmean(f1_score(assistant.ask(q["question"]).answer, q["answers"]) for q in questions)
-        print(f"{precision:<10}{em:>9.2f}{f1:>9.2f}{article:>11.2f}{1000 * floor_seconds(assistant):>11.1f}")
+        reader = Reader(embedder=base.retriever.embedder, precision=precision)
+        assistant = Assistant(base.retriever, reader)
+        cmrc = summarise(read_only(cases, reader, Calibration.load()), 0.0, False)
+        article = 100 * statistics.fmean(f1_score(assistant.ask(c.question).answer, c.golds) for c in questions)
+        print(f"{precision:<10}{cmrc['em']:>9.2f}{cmrc['f1']:>9.2f}{article:>11.2f}{window_ms(reader, base.retriever.documents[0].text):>11.1f}")
 
 
 if __name__ == "__main__":

@@ -1,50 +1,39 @@
 """Retrieval quality and speed on the article: recall@1/3/5 and MRR per mode, query latency, index build time.
 
-    python eval/retrieval.py                       # the default settings
-    python eval/retrieval.py --sweep               # also other chunk sizes / overlaps
+    python -m eval.retrieval                       # the default settings
+    python -m eval.retrieval --sweep               # also other chunk sizes / overlaps
 A hit is relevant when a gold answer string lies inside the chunk.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 from qa.chunks import CHUNK_OVERLAP, CHUNK_SIZE
 from qa.embedder import Embedder
+from qa.evaluate import Case, first_relevant_rank, load_cases, percentile, recall_mrr
 from qa.retriever import MODES, Retriever
 
 QUESTIONS = Path(__file__).with_name("questions.jsonl")
 
 
-def load_questions(path: Path = QUESTIONS) -> list[dict]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-
-
-def first_relevant_rank(hits, answers) -> int | None:
-    return next((r for r, h in enumerate(hits, 1) if any(a in h.text for a in answers)), None)
-
-
-def measure(retriever: Retriever, questions: list[dict]) -> dict:
-    answerable = [q for q in questions if q["answers"]]
-    table = {}
-    for mode in MODES:
-        ranks = [first_relevant_rank(retriever.search(q["question"], k=5, mode=mode), q["answers"]) for q in answerable]
-        table[mode] = {f"recall@{k}": sum(1 for r in ranks if r and r <= k) / len(ranks) for k in (1, 3, 5)}
-        table[mode]["mrr@5"] = sum(1 / r for r in ranks if r) / len(ranks)
-    return table
+def measure(retriever: Retriever, cases: list[Case]) -> dict[str, dict[str, float]]:
+    """Recall@1/3/5 and MRR per retrieval mode over the answerable questions."""
+    answerable = [c for c in cases if c.golds]
+    return {
+        mode: recall_mrr([first_relevant_rank([h.text for h in retriever.search(c.question, k=5, mode=mode)], c.golds) for c in answerable])
+        for mode in MODES
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sweep", action="store_true", help="also try other chunk sizes and overlaps")
     args = parser.parse_args()
-    questions = load_questions()
+    questions = load_cases(QUESTIONS)
     embedder = Embedder()
     embedder.model  # load once, outside the timed index builds
     settings = [(CHUNK_SIZE, CHUNK_OVERLAP)]
@@ -64,12 +53,11 @@ def main() -> None:
     timings = []
     for q in questions * 2:
         started = time.perf_counter()
-        default.search(q["question"], k=5, mode="hybrid")
+        default.search(q.question, k=5, mode="hybrid")
         timings.append(time.perf_counter() - started)
     timings = timings[len(questions) :]  # the first pass is warm-up
-    print(f"index build (article, {len(default.chunks)} chunks, embeddings + FAISS): {default_build_s:.2f} s", file=sys.stdout)
-    print(f"hybrid query latency over {len(timings)} questions: median {statistics.median(timings) * 1000:.1f} ms, "
-          f"p95 {sorted(timings)[int(0.95 * len(timings))] * 1000:.1f} ms")
+    print(f"index build (article, {len(default.chunks)} chunks, embeddings + FAISS): {default_build_s:.2f} s")
+    print(f"hybrid query latency over {len(timings)} questions: median {percentile(timings, 0.5) * 1000:.1f} ms, p95 {percentile(timings, 0.95) * 1000:.1f} ms")
 
 
 if __name__ == "__main__":

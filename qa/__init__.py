@@ -1,11 +1,16 @@
 """Question answering over a Chinese news article: corpus → chunks → index → retriever → reader → assistant.
 
-Heavy libraries load lazily: ``import qa`` is cheap.
+Heavy libraries load lazily: ``import qa`` is cheap. It sets passive OpenMP waiting before
+torch can load (:func:`qa.cpu.configure_openmp`).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
+
+from qa.cpu import configure_openmp
+
+configure_openmp()
 
 if TYPE_CHECKING:
     from qa.assistant import Answer, Assistant

@@ -1,44 +1,34 @@
-"""The assistant: retrieve the top chunks, read them in one batch, answer or abstain."""
+"""The assistant: retrieve the top chunks, read them in one batch, answer or abstain.
+
+It is composed of the stages it is given (``Assistant(retriever, reader)``); with none it
+builds the common case, the bundled article, with one shared embedder.
+"""
 
 from __future__ import annotations
 
-import math
-import re
-from dataclasses import asdict, dataclass, field
+import time
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
+from qa.answer_form import admits, evidence_sentence
+from qa.confidence import Calibration, Signals, support
 from qa.corpus import Document
-from qa.embedder import Embedder
-from qa.reader import READER_WEIGHTS, Reader, Span, sentence_bounds
-from qa.retriever import Hit, Retriever, tokenize
+from qa.reader import READER_WEIGHTS, Reader, Reading, Span
+from qa.retriever import Hit, Retriever
+from qa.script import in_script_of, is_simplified
 
 ABSTAIN_MESSAGE = "文章中没有找到这个问题的答案"
 MAX_QUESTION_CHARS = 2000
 DEFAULT_K = 3
-# confidence = sigmoid(W_MARGIN * margin + W_SUPPORT * support + BIAS), fitted by eval/calibrate.py
-W_MARGIN = 0.2311
-W_SUPPORT = 3.1145
-BIAS = -3.2777
-ABSTAIN_BELOW = 0.20  # best overall F1 on eval/questions.jsonl (eval/calibrate.py)
-HOW_MANY = re.compile(r"多少|(?<!哪)几(?=[个名家项次年月天日岁位种条座所件本辆台部层届万千百十])")  # 哪几个 asks for a list
-NUMERAL = re.compile(r"[\d零〇一二三四五六七八九十百千万亿两半数]")
-
-
-@dataclass(frozen=True)
-class Signals:
-    """What the confidence is computed from: the reader's best-span score (its margin over
-    "no answer" in its window), and the share of the question's content words found in the
-    answer's passage."""
-
-    margin: float
-    support: float
+DECISIVE = None
 
 
 @dataclass(frozen=True)
 class Answer:
     """The assistant's reply. When it abstains ``answer`` is ``""`` and ``message`` says so;
     otherwise ``document_text(doc_id)[start:end] == answer`` and the answer lies in ``evidence``
-    at ``evidence_start`` (a document offset)."""
+    at ``evidence_start`` (a document offset). ``timings``: seconds per stage of this answer."""
 
     question: str
     answer: str
@@ -51,6 +41,7 @@ class Answer:
     passages: list[Hit] = field(default_factory=list)
     message: str = ""
     signals: Signals | None = None
+    timings: dict[str, float] = field(default_factory=dict)
 
     @property
     def abstained(self) -> bool:
@@ -72,12 +63,6 @@ def check_question(question: str) -> str:
     return question
 
 
-def evidence_sentence(text: str, start: int, end: int) -> tuple[str, int]:
-    """The sentence(s) of ``text`` around ``[start, end)``, and where they start."""
-    left, right = sentence_bounds(text, start, end)
-    return text[left:right].rstrip(), left
-
-
 @dataclass(frozen=True)
 class DocumentSpan:
     """A reader span in document coordinates, with the retrieved passage it was read in."""
@@ -87,12 +72,6 @@ class DocumentSpan:
     end: int
     span: Span
     passage: Hit
-
-
-def fits_question(question: str, answer: str) -> bool:
-    """False for an answer whose form rules it out: a how-many question (多少, 几个, …)
-    answered without a numeral. Every gold answer of the 259 such CMRC 2018 dev questions has one."""
-    return not HOW_MANY.search(question) or bool(NUMERAL.search(answer))
 
 
 def document_spans(spans: list[Span], hits: list[Hit]) -> list[DocumentSpan]:
@@ -107,19 +86,15 @@ def document_spans(spans: list[Span], hits: list[Hit]) -> list[DocumentSpan]:
     return sorted(merged.values(), key=lambda found: -found.span.rank_score)
 
 
-def support(question: str, passage: str) -> float:
-    """Share of the question's content words (jieba, no question words) that occur in ``passage``."""
-    words = set(tokenize(question))
-    return sum(1 for w in words if w in passage.lower()) / len(words) if words else 0.0
-
-
-def confidence_of(signals: Signals) -> float:
-    z = W_MARGIN * signals.margin + W_SUPPORT * signals.support + BIAS
-    return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
+@contextmanager
+def timed(timings: dict[str, float], stage: str):
+    started = time.perf_counter()
+    yield
+    timings[stage] = time.perf_counter() - started
 
 
 class Assistant:
-    """Question answering over a corpus (default: the bundled article).
+    """Question answering over a corpus: a :class:`Retriever` and a :class:`Reader`.
 
     >>> Assistant().ask("长安汽车新能源汽车年销量突破了多少？").answer
     '100万辆'
@@ -127,38 +102,92 @@ class Assistant:
 
     def __init__(
         self,
-        corpus: list[str | Path] | None = None,
+        retriever: Retriever | None = None,
+        reader: Reader | None = None,
+        *,
         k: int = DEFAULT_K,
+        calibration: Calibration | None = None,
+        abstain_below: float | None = None,
+        decisive: float | None = DECISIVE,
+    ):
+        """Without a retriever or reader, those of :meth:`from_corpus` for the bundled article.
+        ``abstain_below`` overrides the calibration's threshold (0: never abstain on confidence);
+        ``decisive``: the confidence at which the first chunk's answer is taken without reading
+        the others (``None``: always read all ``k`` chunks together)."""
+        if retriever is None or reader is None:
+            built = Assistant.from_corpus()
+            retriever, reader = retriever or built.retriever, reader or built.reader
+        self.retriever = retriever
+        self.reader = reader
+        self.k = k
+        self.decisive = decisive
+        self.calibration = calibration or Calibration.load()
+        self.abstain_below = self.calibration.abstain_below if abstain_below is None else abstain_below
+        self.simplified_corpus = all(is_simplified(d.text) for d in retriever.documents)
+
+    @classmethod
+    def from_corpus(
+        cls,
+        corpus: list[str | Path] | None = None,
+        *,
         documents: list[Document] | None = None,
         reader_weights: Path | None = READER_WEIGHTS,
-        abstain_below: float = ABSTAIN_BELOW,
+        precision: str | None = None,
         reread: bool = False,
-    ):
-        """``reread``: read the top spans again in their sentences (:meth:`Reader.read_sentences`)."""
-        embedder = Embedder()
-        self.retriever = Retriever(corpus, documents=documents, embedder=embedder)
-        self.reader = Reader(reader_weights, embedder=embedder, reread=reread)
-        self.k = k
-        self.abstain_below = abstain_below
+        **settings,
+    ) -> "Assistant":
+        """The common case: a retriever over ``corpus`` (default: the bundled article) and the
+        shipped reader, sharing one embedder (tokenizer and word embeddings)."""
+        from qa.embedder import Embedder
 
-    def ask(self, question: str, k: int | None = None) -> Answer:
-        """Answer ``question`` from the top ``k`` chunks, or abstain."""
+        embedder = Embedder()
+        retriever = Retriever(corpus, documents=documents, embedder=embedder)
+        reader = Reader(reader_weights, embedder=embedder, precision=precision, reread=reread)
+        return cls(retriever, reader, **settings)
+
+    def ask(self, question: str, k: int | None = None, reread: bool | None = None) -> Answer:
+        """Answer ``question`` from the top ``k`` chunks, or abstain. ``reread`` overrides the
+        reader's setting for this call. The answer carries its stage timings."""
+        timings: dict[str, float] = {}
+        started = time.perf_counter()
         question = check_question(question)
-        hits = self.retriever.search(question, k=k or self.k)
-        reading = self.reader.run(question, [h.text for h in hits])
-        spans = document_spans([s for s in reading.spans if fits_question(question, s.text)], hits)
+        query = in_script_of(question, self.simplified_corpus)  # 長安汽車… -> 长安汽车… for a Simplified text
+        with timed(timings, "retrieve"):
+            hits = self.retriever.search(query, k=k or self.k)
+        contexts = [h.text for h in hits]
+        with timed(timings, "read"):
+            reading = self._read(query, contexts)
+        if self.reader.reread if reread is None else reread:
+            with timed(timings, "reread"):
+                (reading,) = self.reader.read_sentences([(query, contexts)], [reading])
+        spans = document_spans([s for s in reading.spans if admits(query, s.text)], hits)
+        answer = self._answer(question, query, spans, hits)
+        timings["total"] = time.perf_counter() - started
+        answer.timings.update(timings)
+        return answer
+
+    def _read(self, query: str, contexts: list[str]) -> Reading:
+        """The reader's spans over ``contexts``. With ``decisive`` set, the first (best-ranked)
+        chunk is read alone first, and the others only when its best admissible answer has a
+        confidence below ``decisive``: most questions are settled by one chunk's tokens."""
+        if self.decisive is None or len(contexts) < 2:
+            return self.reader.run(query, contexts, reread=False)
+        first = self.reader.run(query, contexts[:1], reread=False)
+        best = next((s for s in first.spans if admits(query, s.text)), None)
+        if best and self.calibration.confidence(Signals(best.score, support(query, contexts[0]))) >= self.decisive:
+            return first
+        rest = self.reader.run(query, contexts[1:], reread=False)
+        spans = first.spans + [replace(s, context_index=s.context_index + 1) for s in rest.spans]
+        return Reading(sorted(spans, key=lambda s: s.score, reverse=True)[: len(first.spans) or len(spans)])
+
+    def _answer(self, question: str, query: str, spans: list[DocumentSpan], hits: list[Hit]) -> Answer:
         if not spans:
             return Answer(question, "", 0.0, None, None, None, "", None, hits, ABSTAIN_MESSAGE)
         best = spans[0]
-        doc_id, start, end = best.doc_id, best.start, best.end
-        signals = Signals(best.span.score, support(question, best.passage.text))
-        confidence = confidence_of(signals)
+        signals = Signals(best.span.score, support(query, best.passage.text))
+        confidence = self.calibration.confidence(signals)
         if confidence < self.abstain_below:
             return Answer(question, "", confidence, None, None, None, "", None, hits, ABSTAIN_MESSAGE, signals)
-        text = self.retriever.document_text(doc_id)
-        evidence, evidence_start = evidence_sentence(text, start, end)
-        return Answer(question, text[start:end], confidence, doc_id, start, end, evidence, evidence_start, hits, "", signals)
-
-    def run(self, question: str, k: int | None = None) -> Answer:
-        """Pipeline-component alias of :meth:`ask`."""
-        return self.ask(question, k)
+        text = self.retriever.document_text(best.doc_id)
+        evidence, evidence_start = evidence_sentence(text, best.start, best.end)
+        return Answer(question, text[best.start : best.end], confidence, best.doc_id, best.start, best.end, evidence, evidence_start, hits, "", signals)

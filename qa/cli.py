@@ -1,4 +1,4 @@
-"""Command line: ``qa index | search | ask | eval | train-reader``."""
+"""Command line: ``qa index | search | ask | eval | train-reader | info``."""
 
 from __future__ import annotations
 
@@ -18,6 +18,19 @@ REREAD_HELP = "read the top spans again in their sentences (slower by one short 
 
 def _corpus_arg(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--corpus", action="append", metavar="PATH", help="a .txt/.md file or folder (repeatable); default: the bundled article")
+
+
+def _precision_arg(parser: argparse.ArgumentParser) -> None:
+    from qa.cpu import PRECISIONS
+
+    parser.add_argument("--precision", choices=PRECISIONS, help="reader precision (default: QA_PRECISION, else bf16 on CPUs with native bf16, else fp32)")
+
+
+def _repeat(text: str) -> tuple[str, int]:
+    name, _, times = text.partition("=")
+    if not times.isdigit() or int(times) < 1:
+        raise argparse.ArgumentTypeError(f"expected NAME=N with N >= 1, not {text!r}")
+    return name, int(times)
 
 
 def _print_json(obj) -> None:
@@ -51,7 +64,7 @@ def cmd_ask(args) -> None:
     from qa.assistant import Assistant
 
     check_question(args.question)
-    answer = Assistant(args.corpus, reread=args.reread).ask(args.question, k=args.k)
+    answer = Assistant.from_corpus(args.corpus, reread=args.reread, precision=args.precision).ask(args.question, k=args.k)
     if args.json:
         _print_json(answer.to_json())
         return
@@ -67,9 +80,23 @@ def cmd_ask(args) -> None:
 
 
 def cmd_eval(args) -> None:
-    from qa.evaluate import run_eval
+    from qa.evaluate import evaluate, format_table, predictions, write_report
 
-    run_eval(args)
+    decisive = "default" if args.decisive is None else (None if args.decisive <= 0 else args.decisive)
+    summary, outcomes = evaluate(args.file, args.mode, args.corpus, args.k, args.weights, args.reread or None, args.precision, args.limit, decisive)
+    print("\n".join(format_table(summary)))
+    if args.predictions:
+        args.predictions.write_text(json.dumps(predictions(outcomes, summary["threshold"]), ensure_ascii=False, indent=1), encoding="utf-8")
+    if args.json:
+        args.json.write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
+    if args.report:
+        write_report(args.report, outcomes, summary)
+
+
+def cmd_info(args) -> None:
+    from qa.info import info_lines
+
+    print("\n".join(info_lines(args.corpus)))
 
 
 def cmd_train_reader(args) -> None:
@@ -85,6 +112,8 @@ def cmd_train_reader(args) -> None:
         distractor_rate=args.distractor_rate,
         removal_rate=args.removal_rate,
         threads=args.threads,
+        oversample=dict(args.oversample or []),
+        **({"bf16": args.precision == "bf16"} if args.precision else {}),
     )
     overlay = train(args.train, args.out, cfg, init=args.init, max_steps=args.max_steps)
     print(f"trained weights: {overlay}")
@@ -116,6 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-k", type=int, default=None, help="chunks to read (default 3)")
     p.add_argument("--json", action="store_true", help="print the answer as JSON")
     p.add_argument("--reread", action="store_true", help=REREAD_HELP)
+    _precision_arg(p)
     _corpus_arg(p)
     p.set_defaults(func=cmd_ask)
 
@@ -129,8 +159,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-k", type=int, default=None, help="chunks to read per question")
     p.add_argument("--weights", type=Path, help="reader weights to evaluate (default: the shipped ones)")
     p.add_argument("--reread", action="store_true", help=REREAD_HELP)
+    p.add_argument("--decisive", type=float, metavar="C", help="take the first chunk's answer at confidence >= C without reading the others (0: always read all)")
+    _precision_arg(p)
     _corpus_arg(p)
     p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("info", help="the CPU's instruction sets, the precision and threads chosen, versions and paths")
+    _corpus_arg(p)
+    p.set_defaults(func=cmd_info)
 
     p = sub.add_parser("train-reader", help="fine-tune the reader on SQuAD-format data")
     p.add_argument("--train", nargs="+", required=True, metavar="FILE")
@@ -147,6 +183,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--removal-rate", type=float, default=0.0, help="share of questions also paired with their context minus the answer's sentences (CLS target)")
     p.add_argument("--max-steps", type=int, help="stop after this many steps (resume later)")
     p.add_argument("--threads", type=int, help="torch threads")
+    p.add_argument("--oversample", type=_repeat, action="append", metavar="NAME=N", help="use the questions of training file NAME N times (repeatable), to set the mix")
+    p.add_argument("--precision", choices=("fp32", "bf16"), help="autocast precision (default: bf16 only on a CPU with native bf16)")
     p.set_defaults(func=cmd_train_reader)
     return parser
 

@@ -33,21 +33,33 @@ def _files(path: Path) -> list[Path]:
     return [path]
 
 
+def document_from_bytes(raw: bytes, doc_id: str, max_chars: int | None = None) -> Document:
+    """A document from UTF-8 bytes; not UTF-8, binary, empty or over ``max_chars`` raises ``CorpusError``."""
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise CorpusError(f"{doc_id}: not UTF-8 text (bad byte at offset {exc.start})") from exc
+    return document_from_text(text, doc_id, max_chars)
+
+
+def document_from_text(text: str, doc_id: str, max_chars: int | None = None) -> Document:
+    """A document from text; binary (NUL characters), empty or over ``max_chars`` raises ``CorpusError``."""
+    if "\x00" in text:
+        raise CorpusError(f"{doc_id}: not a text file (contains NUL bytes)")
+    if not text.strip():
+        raise CorpusError(f"{doc_id}: file is empty")
+    if max_chars is not None and len(text) > max_chars:
+        raise CorpusError(f"{doc_id}: {len(text):,} characters, over the limit of {max_chars:,}")
+    return Document(doc_id, text)
+
+
 def read_document(path: Path, doc_id: str | None = None) -> Document:
     """Read one UTF-8 text file; a missing, unreadable, binary or empty file raises ``CorpusError``."""
     try:
         raw = path.read_bytes()
     except OSError as exc:
         raise CorpusError(f"{path}: cannot read ({exc.strerror})") from exc
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise CorpusError(f"{path}: not UTF-8 text (bad byte at offset {exc.start})") from exc
-    if "\x00" in text:
-        raise CorpusError(f"{path}: not a text file (contains NUL bytes)")
-    if not text.strip():
-        raise CorpusError(f"{path}: file is empty")
-    return Document(doc_id or str(path), text)
+    return document_from_bytes(raw, doc_id or str(path))
 
 
 def load_corpus(paths: list[str | Path] | None = None) -> list[Document]:

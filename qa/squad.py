@@ -1,4 +1,4 @@
-"""SQuAD-format QA data (CMRC 2018, DRCD): loading into flat examples."""
+"""SQuAD-format QA data (CMRC 2018, DRCD; SQuAD 2.0 with unanswerable questions): loading into flat examples."""
 
 from __future__ import annotations
 
@@ -15,10 +15,11 @@ class Example:
     question: str
     context: str
     answers: tuple[tuple[str, int], ...]
+    impossible: bool = False  # SQuAD 2.0 ``is_impossible``: the context does not answer it
 
 
 def load_squad(path: str | Path) -> list[Example]:
-    """Flatten ``data → paragraphs → qas`` of a SQuAD v1.1 JSON file."""
+    """Flatten ``data → paragraphs → qas`` of a SQuAD v1.1 or v2.0 JSON file."""
     data = json.loads(Path(path).read_text(encoding="utf-8"))["data"]
     examples = []
     for article in data:
@@ -26,7 +27,8 @@ def load_squad(path: str | Path) -> list[Example]:
             context = paragraph["context"]
             for qa in paragraph["qas"]:
                 answers = tuple((a["text"], int(a["answer_start"])) for a in qa.get("answers", []))
-                examples.append(Example(str(qa["id"]), qa["question"], context, answers))
+                impossible = bool(qa.get("is_impossible")) or not answers
+                examples.append(Example(str(qa["id"]), qa["question"], context, () if impossible else answers, impossible))
     return examples
 
 

@@ -1,7 +1,10 @@
 """Fine-tune the reader on SQuAD-format data (plain PyTorch, resumable).
 
 Windows that do not hold the answer are kept at ``negative_rate`` with the CLS token
-as target, so the model learns to say "not in this window". With ``distractor_rate`` a
+as target, so the model learns to say "not in this window". Every window of an
+unanswerable SQuAD 2.0 question (``is_impossible``) gets the CLS target: plausible,
+on-topic questions whose context holds a right-typed answer about something else.
+``oversample`` repeats the questions of chosen files (by file name) to set the mix. With ``distractor_rate`` a
 share of the questions is also paired with the BM25-best *other* context of the training
 set that does not contain the answer (one window, CLS target): the on-topic passages the
 retriever hands the reader at answer time, where it must say "not here". With
@@ -18,12 +21,14 @@ import json
 import os
 import random
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from qa.reader import context_mask, encode_windows, load_model, load_tokenizer, sentence_bounds
+from qa.cpu import native_bf16
+from qa.answer_form import sentence_bounds
+from qa.reader import encode_windows, load_model, load_tokenizer
 from qa.squad import Example, load_squad
 
 
@@ -43,7 +48,8 @@ class TrainConfig:
     weight_decay: float = 0.01
     seed: int = 42
     save_every: int = 100
-    bf16: bool = True
+    bf16: bool | None = None  # None: bf16 autocast only where the CPU has native bf16 (qa.cpu)
+    oversample: dict[str, int] = field(default_factory=dict)  # file name -> times its questions are used
 
 
 def distractors(examples: list[Example], rate: float, rng: random.Random) -> list[Example]:
@@ -86,25 +92,26 @@ def removals(examples: list[Example], rate: float, rng: random.Random) -> list[E
 
 def label_windows(tokenizer, examples: list[Example], cfg: TrainConfig, rng: random.Random):
     """Tokenise into windows and label start/end token (0 = CLS when the answer is elsewhere).
-    An example without answers (a distractor or removal) contributes one random window."""
+    An unanswerable question contributes all its windows; another example without answers
+    (a distractor or removal) one random window."""
     ids, starts, ends = [], [], []
     positives = misaligned = 0
     for lo in range(0, len(examples), 512):
         part = examples[lo : lo + 512]
-        enc = encode_windows(tokenizer, [e.question for e in part], [e.context for e in part], cfg.max_length, cfg.stride, full_length=True)
-        samples = np.asarray(enc["overflow_to_sample_mapping"])
+        windows = encode_windows(tokenizer, [e.question for e in part], [e.context for e in part], cfg.max_length, cfg.stride, full_length=True)
+        samples = windows.sample
         distractor_window = {s: rng.choice(np.flatnonzero(samples == s).tolist()) for s in dict.fromkeys(samples.tolist()) if not part[s].answers}
         for w, sample in enumerate(samples):
             if not part[sample].answers:
-                if distractor_window[sample] == w:
-                    ids.append(enc["input_ids"][w])
+                if part[sample].impossible or distractor_window[sample] == w:
+                    ids.append(windows.input_ids[w])
                     starts.append(0)
                     ends.append(0)
                 continue
             text, a0 = part[sample].answers[0]
             a1 = a0 + len(text)
-            offsets = enc["offset_mapping"][w]
-            ctx = np.nonzero(context_mask(enc, w))[0]
+            offsets = windows.offsets[w]
+            ctx = np.flatnonzero(windows.context[w])
             s = e = 0
             if len(ctx) and offsets[ctx[0]][0] <= a0 and offsets[ctx[-1]][1] >= a1:
                 s = int(ctx[offsets[ctx, 0] <= a0][-1])
@@ -113,7 +120,7 @@ def label_windows(tokenizer, examples: list[Example], cfg: TrainConfig, rng: ran
                 misaligned += offsets[s][0] != a0 and not part[sample].context[offsets[s][0] : a0].isspace() or offsets[e][1] != a1
             elif rng.random() >= cfg.negative_rate:
                 continue
-            ids.append(enc["input_ids"][w])
+            ids.append(windows.input_ids[w])
             starts.append(s)
             ends.append(e)
     print(f"windows: {len(ids)} ({positives} with the answer; {misaligned} answers not on token boundaries)", flush=True)
@@ -134,75 +141,95 @@ def export_overlay(model, path: Path) -> None:
     _atomic_save(state, path, save_file)
 
 
+def prepare_windows(train_files: list[str], out: Path, cfg: TrainConfig, tokenizer, rng: random.Random) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Labelled training windows (ids, start, end), cached in ``out/windows.npz`` under a key of
+    the files and settings (the optional rates join the key only when used, so older caches stay valid)."""
+    cached = out / "windows.npz"
+    key = json.dumps(
+        [train_files, cfg.max_length, cfg.stride, cfg.negative_rate, cfg.seed]
+        + ([cfg.distractor_rate] if cfg.distractor_rate else [])
+        + ([{"removal_rate": cfg.removal_rate}] if cfg.removal_rate else [])
+        + ([{"oversample": cfg.oversample}] if cfg.oversample else [])
+    )
+    if cached.is_file() and str(np.load(cached)["key"]) == key:
+        data = np.load(cached)
+        return data["ids"], data["starts"], data["ends"]
+    loaded = [e for f in train_files for e in load_squad(f) * cfg.oversample.get(Path(f).name, 1)]
+    answered = [e for e in loaded if e.answers]
+    print(f"questions: {len(answered)} answerable, {len(loaded) - len(answered)} unanswerable", flush=True)
+    examples = loaded + (distractors(answered, cfg.distractor_rate, rng) if cfg.distractor_rate else [])
+    examples += removals(answered, cfg.removal_rate, rng) if cfg.removal_rate else []
+    ids, starts, ends = label_windows(tokenizer, examples, cfg, rng)
+    _atomic_save(dict(ids=ids, starts=starts, ends=ends, key=np.array(key)), cached, lambda d, p: np.savez(open(p, "wb"), **d))
+    return ids, starts, ends
+
+
+@dataclass
+class Run:
+    """The model, optimiser, LR schedule and step of a training run, resumable from a checkpoint."""
+
+    model: object
+    optimizer: object
+    schedule: object
+    step: int = 0
+
+    @classmethod
+    def start(cls, init: Path | None, cfg: TrainConfig, total: int, checkpoint: Path) -> "Run":
+        """AdamW with linear warm-up and decay over ``total`` steps; resumed from ``checkpoint`` if it exists."""
+        import torch
+
+        model = load_model(init)
+        model.train()
+        optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=cfg.lr, weight_decay=cfg.weight_decay)
+        warm = max(1, int(total * cfg.warmup))
+        schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: min((step + 1) / warm, max(0.0, (total - step) / max(1, total - warm))))
+        run = cls(model, optimizer, schedule)
+        if checkpoint.is_file():
+            state = torch.load(checkpoint, weights_only=False)
+            model.load_state_dict(state["model"], strict=False)
+            optimizer.load_state_dict(state["optimizer"])
+            schedule.load_state_dict(state["schedule"])
+            run.step = state["step"]
+            print(f"resumed from step {run.step}", flush=True)
+        return run
+
+    def save(self, checkpoint: Path, overlay: Path) -> None:
+        """The checkpoint (weights, optimiser, schedule, step) and the shippable fp16 overlay."""
+        import torch
+
+        state = {"model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(), "schedule": self.schedule.state_dict(), "step": self.step}
+        _atomic_save(state, checkpoint, torch.save)
+        export_overlay(self.model, overlay)
+
+
 def train(train_files: list[str], out: Path, cfg: TrainConfig, init: Path | None = None, max_steps: int | None = None) -> Path:
     """Train (or resume from ``out/checkpoint.pt``) and return the exported overlay path."""
     import torch
     from tqdm import tqdm
 
     out.mkdir(parents=True, exist_ok=True)
-    rng = random.Random(cfg.seed)
     torch.manual_seed(cfg.seed)
     tokenizer = load_tokenizer()
-    cached = out / "windows.npz"
-    # the distractor and removal rates join the key only when used, so older caches stay valid
-    key = json.dumps(
-        [train_files, cfg.max_length, cfg.stride, cfg.negative_rate, cfg.seed]
-        + ([cfg.distractor_rate] if cfg.distractor_rate else [])
-        + ([{"removal_rate": cfg.removal_rate}] if cfg.removal_rate else [])
-    )
-    if cached.is_file() and str(np.load(cached)["key"]) == key:
-        data = np.load(cached)
-        ids, starts, ends = data["ids"], data["starts"], data["ends"]
-    else:
-        answered = [e for f in train_files for e in load_squad(f) if e.answers]
-        examples = answered + (distractors(answered, cfg.distractor_rate, rng) if cfg.distractor_rate else [])
-        examples += removals(answered, cfg.removal_rate, rng) if cfg.removal_rate else []
-        ids, starts, ends = label_windows(tokenizer, examples, cfg, rng)
-        _atomic_save(dict(ids=ids, starts=starts, ends=ends, key=np.array(key)), cached, lambda d, p: np.savez(open(p, "wb"), **d))
-    n = len(ids)
-    steps_per_epoch = n // cfg.batch_size
+    ids, starts, ends = prepare_windows(train_files, out, cfg, tokenizer, random.Random(cfg.seed))
+    steps_per_epoch = len(ids) // cfg.batch_size
     total = cfg.total_steps or int(steps_per_epoch * cfg.epochs)
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
-
-    model = load_model(init)
-    model.train()
-    params = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
-    warm = max(1, int(total * cfg.warmup))
-    schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda step: min((step + 1) / warm, max(0.0, (total - step) / max(1, total - warm)))
-    )
-    step = 0
-    checkpoint = out / "checkpoint.pt"
-    if checkpoint.is_file():
-        state = torch.load(checkpoint, weights_only=False)
-        model.load_state_dict(state["model"], strict=False)
-        optimizer.load_state_dict(state["optimizer"])
-        schedule.load_state_dict(state["schedule"])
-        step = state["step"]
-        print(f"resumed from step {step}", flush=True)
-    (out / "train_config.json").write_text(json.dumps({**asdict(cfg), "train_files": train_files, "windows": n, "total_steps": total}, indent=2))
-
-    def save():
-        _atomic_save(
-            {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "schedule": schedule.state_dict(), "step": step},
-            checkpoint,
-            torch.save,
-        )
-        export_overlay(model, out / "reader.safetensors")
-
+    bf16 = native_bf16() if cfg.bf16 is None else cfg.bf16
+    checkpoint, overlay = out / "checkpoint.pt", out / "reader.safetensors"
+    run = Run.start(init, cfg, total, checkpoint)
+    (out / "train_config.json").write_text(json.dumps({**asdict(cfg), "bf16": bf16, "train_files": train_files, "windows": len(ids), "total_steps": total}, indent=2))
+    params = [p for p in run.model.parameters() if p.requires_grad]
     last = min(total, max_steps or total)
-    bar = tqdm(total=last, initial=step, desc="train", mininterval=10)
+    bar = tqdm(total=last, initial=run.step, desc="train", mininterval=10)
     losses: list[float] = []
     started = time.time()
-    while step < last:
-        epoch, within = divmod(step, steps_per_epoch)
-        order = np.random.default_rng(cfg.seed + epoch).permutation(n)
-        batch = order[within * cfg.batch_size : (within + 1) * cfg.batch_size]
+    while run.step < last:
+        epoch, within = divmod(run.step, steps_per_epoch)
+        batch = np.random.default_rng(cfg.seed + epoch).permutation(len(ids))[within * cfg.batch_size : (within + 1) * cfg.batch_size]
         input_ids = torch.from_numpy(ids[batch])
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.bf16):
-            loss = model(
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            loss = run.model(
                 input_ids=input_ids,
                 attention_mask=(input_ids != tokenizer.pad_token_id).long(),
                 start_positions=torch.from_numpy(starts[batch]),
@@ -210,14 +237,14 @@ def train(train_files: list[str], out: Path, cfg: TrainConfig, init: Path | None
             ).loss
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
-        optimizer.step()
-        schedule.step()
-        optimizer.zero_grad(set_to_none=True)
-        step += 1
+        run.optimizer.step()
+        run.schedule.step()
+        run.optimizer.zero_grad(set_to_none=True)
+        run.step += 1
         losses.append(loss.item())
         bar.update(1)
-        bar.set_postfix(loss=f"{np.mean(losses[-50:]):.3f}", lr=f"{schedule.get_last_lr()[0]:.2e}", refresh=False)
-        if step % cfg.save_every == 0 or step == last:
-            save()
-            print(f"step {step}/{total} loss {np.mean(losses[-cfg.save_every:]):.4f} {time.time() - started:.0f}s", flush=True)
-    return out / "reader.safetensors"
+        bar.set_postfix(loss=f"{np.mean(losses[-50:]):.3f}", lr=f"{run.schedule.get_last_lr()[0]:.2e}", refresh=False)
+        if run.step % cfg.save_every == 0 or run.step == last:
+            run.save(checkpoint, overlay)
+            print(f"step {run.step}/{total} loss {np.mean(losses[-cfg.save_every:]):.4f} {time.time() - started:.0f}s", flush=True)
+    return overlay

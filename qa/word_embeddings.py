@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import torch
 
-from qa.e5 import WORD_Q4_FILE, model_dir
+from qa.e5 import WORD_Q4_FILE, ensure_model
 
 
 class Q4Embedding(torch.nn.Module):
@@ -32,5 +32,5 @@ def load_word_embeddings() -> Q4Embedding:
     """The e5 word embeddings from the cached model folder."""
     from safetensors.torch import load_file
 
-    blocks = load_file(str(model_dir() / WORD_Q4_FILE))
+    blocks = load_file(str(ensure_model() / WORD_Q4_FILE))
     return Q4Embedding(blocks["scales"], blocks["nibbles"])

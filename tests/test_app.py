@@ -1,4 +1,4 @@
-"""The chat app, end to end: gradio_client against /ask, and real headless Chromium."""
+"""The chat app, end to end: gradio_client against /ask and /answer, and real headless Chromium."""
 
 import os
 import socket
@@ -7,6 +7,7 @@ import sys
 import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 
@@ -14,6 +15,9 @@ from tests.conftest import QUESTION, ROOT
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"]
+OWN_TEXT = "北碚区今年新建了12座智能工厂，总投资达到35亿元。\n\n这些工厂主要生产工业机器人和传感器。"
+OWN_QUESTION = "北碚区今年新建了多少座智能工厂？"
+needs_chromium = pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian chromium is not installed")
 
 
 def free_port() -> int:
@@ -44,12 +48,42 @@ def app_url():
     proc.wait(timeout=30)
 
 
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def screenshot_dir(tmp_path) -> Path:
+    return Path(os.environ.get("SCREENSHOT_DIR") or tmp_path)  # make screenshot: docs/
+
+
 def test_ask_endpoint_answers_and_abstains(app_url):
     from gradio_client import Client
 
     client = Client(app_url, verbose=False)
     assert "100万辆" in client.predict(QUESTION, api_name="/ask")
     assert client.predict("", api_name="/ask") == ""
+    assert client.predict("長安汽車的新能源汽車年銷量突破了多少？", api_name="/ask") == "100万辆"  # Traditional characters
+
+
+def test_answer_endpoint_returns_the_json_object(app_url, article):
+    from gradio_client import Client
+
+    client = Client(app_url, verbose=False)
+    data = client.predict(QUESTION, "", api_name="/answer")
+    assert list(data)[:8] == ["question", "answer", "confidence", "doc_id", "start", "end", "evidence", "passages"]
+    assert data["answer"] == "100万辆" and article[data["start"] : data["end"]] == "100万辆" and data["doc_id"] == "article.txt"
+    own = client.predict(OWN_QUESTION, OWN_TEXT, api_name="/answer")
+    assert own["answer"] == "12座" and OWN_TEXT[own["start"] : own["end"]] == own["answer"]
+    assert client.predict(QUESTION, OWN_TEXT, api_name="/answer")["answer"] != "100万辆"  # that text alone
+    bad = client.predict(QUESTION, "x" * 200_001, api_name="/answer")
+    assert bad["answer"] == "" and "over the limit" in bad["error"]
 
 
 def test_ten_concurrent_calls_all_succeed(app_url):
@@ -63,37 +97,91 @@ def test_ten_concurrent_calls_all_succeed(app_url):
     assert len(answers) == 10 and all("100万辆" in a for a in answers)
 
 
+def ask(page, question: str, turn: int):
+    """Type ``question``; wait until the ``turn``-th user and bot bubbles are there."""
+    from playwright.sync_api import expect
+
+    box = page.locator("#question textarea")
+    box.fill(question)
+    box.press("Enter")
+    expect(page.locator("#chat .user")).to_have_count(turn, timeout=60_000)
+    expect(page.locator("#chat .bot")).to_have_count(turn, timeout=60_000)
+    expect(box).to_have_value("")
+    return page.locator("#chat .bot").last
+
+
 @pytest.mark.browser
-@pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian chromium is not installed")
-def test_chat_in_a_real_browser(app_url):
-    from playwright.sync_api import expect, sync_playwright
+@needs_chromium
+def test_chat_in_a_real_browser(app_url, browser, screenshot_dir):
+    from playwright.sync_api import expect
 
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.goto(app_url)
-        box = page.locator("#question textarea")
-        box.fill(QUESTION)
-        box.press("Enter")
-        bot = page.locator("#chat .bot").last
-        expect(bot).to_contain_text("100万辆", timeout=60_000)
-        expect(bot.locator("strong")).to_have_text("100万辆")
-        expect(bot.locator("mark")).to_have_text("100万辆")
-        expect(bot).to_contain_text("新能源汽车年销量突破")  # the evidence sentence
-        expect(page.locator("#passages")).to_contain_text("长安汽车")
-        docs = ROOT / "docs"
-        docs.mkdir(exist_ok=True)
-        page.screenshot(path=str(docs / "screenshot.png"), full_page=True)
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(app_url)
+    bot = ask(page, QUESTION, 1)
+    expect(bot.locator("strong")).to_have_text("100万辆")
+    expect(bot.locator("mark")).to_have_text("100万辆")
+    expect(bot).to_contain_text("新能源汽车年销量突破")  # the evidence sentence
+    # the article view: the answer highlighted in place and scrolled into view
+    latest = page.locator("#doc-view mark.latest")
+    expect(latest).to_have_text("100万辆")
+    expect(latest).to_be_in_viewport()
+    page.screenshot(path=str(screenshot_dir / "screenshot.png"), full_page=True)
 
-        # bad input gets a polite message in the chat, never an error toast
-        for text, expected in [("x" * 10_000, "问题太长"), ("🙂🙂🙂", None)]:
-            box.fill(text)
-            box.press("Enter")
-            page.wait_for_timeout(500)
-            expect(page.locator("#chat .bot")).to_have_count(page.locator("#chat .user").count(), timeout=60_000)
-            if expected:
-                expect(page.locator("#chat .bot").last).to_contain_text(expected)
-        page.locator("#send").click()  # empty message
-        expect(page.locator("#chat .bot").last).to_contain_text("请输入一个问题", timeout=30_000)
-        assert page.locator(".toast-body").count() == 0
-        browser.close()
+    # a cited passage jumps to its place in the article view
+    page.get_by_role("tab", name="检索到的段落").click()
+    link = page.locator("#passages [data-jump]").last
+    target = page.locator(f"#{link.get_attribute('data-jump')}")
+    link.click()
+    expect(page.locator("#doc-view")).to_be_visible()
+    expect(target).to_be_in_viewport()
+
+    # bad input gets a polite message in the chat, never an error toast
+    expect(ask(page, "x" * 10_000, 2)).to_contain_text("问题太长")
+    ask(page, "🙂🙂🙂", 3)
+    page.locator("#send").click()  # empty message
+    expect(page.locator("#chat .bot")).to_have_count(4, timeout=60_000)
+    expect(page.locator("#chat .bot").last).to_contain_text("请输入一个问题")
+    assert page.locator(".toast-body").count() == 0
+    page.close()
+
+
+@pytest.mark.browser
+@needs_chromium
+def test_own_text_answers_only_in_its_own_session(app_url, browser, tmp_path, screenshot_dir):
+    from playwright.sync_api import expect
+
+    mine, theirs = browser.new_context(viewport={"width": 1280, "height": 1000}), browser.new_context(viewport={"width": 1280, "height": 900})
+    page, other = mine.new_page(), theirs.new_page()
+    page.goto(app_url)
+    other.goto(app_url)
+    page.locator("#own-text").get_by_text("换一篇文章").click()
+    page.locator("#paste textarea").fill(OWN_TEXT)
+    page.locator("#use-document").click()
+    status = page.locator("#doc-status")
+    expect(status).to_contain_text("粘贴的文本", timeout=120_000)
+    bot = ask(page, OWN_QUESTION, 1)
+    expect(bot.locator("strong")).to_have_text("12座")
+    expect(page.locator("#doc-view mark.latest")).to_have_text("12座")
+    expect(page.locator("#doc-view")).to_contain_text("这些工厂主要生产工业机器人")
+    page.screenshot(path=str(screenshot_dir / "own-text.png"), full_page=True)
+
+    # another browser session still asks about the bundled article
+    expect(ask(other, QUESTION, 1).locator("strong")).to_have_text("100万辆")
+    expect(other.locator("#doc-status")).to_contain_text("article.txt")
+
+    # bad files get a clear message and change nothing
+    for name, data, message in [("bad.txt", b"\xff\xfe\x00\x00bad", "not UTF-8"), ("empty.md", b"  \n", "empty"),
+                                ("big.txt", "字".encode() * 200_001, "over the limit"), ("binary.txt", b"PK\x03\x04\x00\x00\x08\x00", "NUL")]:
+        path = tmp_path / name
+        path.write_bytes(data)
+        page.locator("#upload input[type=file]").set_input_files(str(path))
+        page.locator("#use-document").click()
+        expect(status).to_contain_text(message, timeout=60_000)
+        expect(status).to_contain_text("当前文章：粘贴的文本")
+    expect(ask(page, OWN_QUESTION, 2).locator("strong")).to_have_text("12座")
+
+    page.locator("#use-default").click()
+    expect(status).to_contain_text("article.txt")
+    expect(ask(page, QUESTION, 1).locator("strong")).to_have_text("100万辆")
+    mine.close()
+    theirs.close()

@@ -76,9 +76,9 @@ def test_spans_found_twice_in_overlapping_chunks_are_merged():
      ("有几个综合体？", "五个", True), ("有几个综合体？", "综合体", False), ("由哪几个部分组成？", "站房、站台", True), ("是谁？", "刘益安", True)],
 )
 def test_how_many_questions_need_a_numeral(question, answer, fits):
-    from qa.assistant import fits_question
+    from qa.answer_form import admits
 
-    assert fits_question(question, answer) is fits
+    assert admits(question, answer) is fits
 
 
 def test_how_many_question_without_a_number_in_the_article_abstains(assistant):
@@ -93,3 +93,32 @@ def test_reread_flag_answers_through_the_whole_pipeline(article):
     answer = json.loads(out.stdout)
     assert answer["answer"] == "数字重庆" and article[answer["start"] : answer["end"]] == "数字重庆"
     assert "数字重庆双向赋能" in answer["evidence"]
+
+
+def test_assistant_is_composed_of_the_stages_it_is_given(assistant):
+    from qa.assistant import Assistant
+
+    composed = Assistant(assistant.retriever, assistant.reader, k=1, abstain_below=0.0)
+    assert composed.retriever is assistant.retriever and composed.reader is assistant.reader
+    answer = composed.ask(QUESTION)
+    assert answer.answer == "100万辆" and len(answer.passages) == 1
+    assert len(composed.ask(QUESTION, k=4).passages) == 4  # per-call override
+
+
+def test_answer_carries_its_stage_timings(assistant):
+    plain = assistant.ask(QUESTION)
+    assert set(plain.timings) == {"retrieve", "read", "total"}
+    reread = assistant.ask(QUESTION, reread=True)
+    assert set(reread.timings) == {"retrieve", "read", "reread", "total"} and reread.answer == "100万辆"
+    assert 0 < reread.timings["read"] < reread.timings["total"]
+    assert not assistant.reader.reread  # the override does not stick
+
+
+def test_calibration_is_read_from_the_shipped_file(assistant):
+    import json
+
+    from qa.confidence import CALIBRATION_FILE
+
+    data = json.loads(CALIBRATION_FILE.read_text(encoding="utf-8"))
+    assert assistant.abstain_below == data["abstain_below"] and data["fitted_on"] and data["date"]
+    assert assistant.calibration.w_margin == data["w_margin"]

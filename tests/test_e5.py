@@ -29,9 +29,9 @@ def test_tokenizer_counts_match_the_engine(embedder):
 
 
 def test_model_is_loaded_from_the_cache_folder(embedder):
-    from qa.e5 import SOURCE_FILE, model_dir
+    from qa.e5 import SOURCE_FILE, ensure_model
 
-    folder = model_dir()
+    folder = ensure_model()
     assert (folder / SOURCE_FILE).is_file() and (folder / "model.safetensors").is_file()
     assert len(embedder.model_hash) == 64
 
@@ -55,12 +55,12 @@ def test_4bit_word_embeddings_equal_the_fp32_rows(embedder):
     import torch
     from safetensors import safe_open
 
-    from qa.e5 import model_dir
+    from qa.e5 import ensure_model
     from qa.word_embeddings import Q4Embedding
 
     shared = embedder.word_embeddings
     assert isinstance(shared, Q4Embedding)
     ids = torch.tensor([[0, 1, 6, 1000, 123456, 250036]])
-    with safe_open(str(model_dir() / "model.safetensors"), "pt") as f:
+    with safe_open(str(ensure_model() / "model.safetensors"), "pt") as f:
         fp32 = f.get_tensor("embeddings.word_embeddings.weight")
     assert torch.equal(shared(ids), fp32[ids])

@@ -42,6 +42,34 @@ def test_eval_squad_file(tmp_path, squad_file, mode):
     assert report.read_text(encoding="utf-8").startswith("# Evaluation report")
 
 
+def test_eval_squad2_file_reports_no_answer_metrics(tmp_path, squad_file):
+    data = json.loads(squad_file.read_text(encoding="utf-8"))
+    data["data"][0]["paragraphs"][0]["qas"].append(
+        {"id": "u1", "question": "长安汽车2025年营业收入是多少？", "answers": [], "is_impossible": True})
+    squad2 = tmp_path / "squad2.json"
+    squad2.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    preds, summary = tmp_path / "p.json", tmp_path / "s.json"
+    result = run_cli("eval", str(squad2), "--mode", "reader", "--predictions", str(preds), "--json", str(summary))
+    assert result.returncode == 0, result.stderr
+    predictions = json.loads(preds.read_text(encoding="utf-8"))
+    assert predictions == {"q1": "100万辆", "q2": "市科技局", "u1": ""}  # a count is not revenue: abstains
+    s = json.loads(summary.read_text(encoding="utf-8"))
+    na = s["no_answer"]
+    assert na["has_ans_f1"] == 100.0 and na["no_ans_accuracy"] == 100.0 and s["f1"] == 100.0
+    assert na["auc"] == 1.0 and na["best_f1"] == 100.0
+    assert "NoAns accuracy" in result.stdout and "questions/s" in result.stdout
+
+
+def test_auc_and_best_threshold():
+    from qa.evaluate import Case, Outcome, auc, best_threshold
+
+    assert auc(np.array([0.9, 0.8]), np.array([0.1, 0.2])) == 1.0
+    assert auc(np.array([0.5]), np.array([0.5])) == 0.5
+    outcomes = [Outcome(Case("a", "q", ["甲"]), "甲", 0.9, 0.0), Outcome(Case("b", "q", ["乙"]), "丙", 0.3, 0.0), Outcome(Case("u", "q", []), "丁", 0.5, 0.0)]
+    threshold, em, f1 = best_threshold(outcomes)
+    assert 0.5 < threshold <= 0.9 and (em, f1) == (pytest.approx(66.67), pytest.approx(66.67))
+
+
 def test_eval_question_set_with_unanswerable(tmp_path):
     questions = tmp_path / "q.jsonl"
     rows = [
@@ -78,7 +106,7 @@ def test_compare_cli(tmp_path):
     (tmp_path / "short.json").write_text(json.dumps({"a": "100万辆"}, ensure_ascii=False), encoding="utf-8")
 
     def compare(b: str) -> subprocess.CompletedProcess:
-        cmd = [sys.executable, "eval/compare.py", str(questions), str(tmp_path / "a.json"), str(tmp_path / b)]
+        cmd = [sys.executable, "-m", "eval.compare", str(questions), str(tmp_path / "a.json"), str(tmp_path / b)]
         return subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env={**os.environ, "PYTHONIOENCODING": "utf-8"})
 
     result = compare("b.json")

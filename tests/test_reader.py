@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from qa.reader import READER_WEIGHTS, complete_date, decode, encode_windows, sentence_bounds, span_margin, trim_span
+from qa.answer_form import complete_date, sentence_bounds, trim_span
+from qa.reader import READER_WEIGHTS, decode, encode_windows, span_margin
 from tests.conftest import QUESTION
 
 
@@ -25,9 +26,9 @@ def test_overlay_covers_every_trained_tensor(reader):
 def test_overlay_changed_the_base_encoder(reader):
     from safetensors.torch import load_file
 
-    from qa.e5 import model_dir
+    from qa.e5 import ensure_model
 
-    base = load_file(model_dir() / "model.safetensors")
+    base = load_file(ensure_model() / "model.safetensors")
     shipped = load_file(READER_WEIGHTS)
     name = "encoder.layer.11.output.dense.weight"
     assert not np.allclose(base[name].numpy(), shipped["bert." + name].float().numpy(), atol=1e-3)
@@ -75,16 +76,16 @@ def test_decode_keeps_to_context_tokens_order_and_length(reader):
     tok = reader.tokenizer
     contexts = ["重庆新增5家产业创新综合体，全市总数达18家。"]
     enc = encode_windows(tok, ["新增几家？"], contexts)
-    n = enc["input_ids"].shape[1]
+    n = enc.input_ids.shape[1]
     start = np.zeros((1, n), dtype=np.float32)
     end = np.zeros((1, n), dtype=np.float32)
     start[0, 2] = end[0, 1] = 50.0  # strongest logits sit in the question: must be ignored
-    ctx = [i for i, s in enumerate(enc.sequence_ids(0)) if s == 1]
+    ctx = list(np.flatnonzero(enc.context[0]))
     start[0, ctx[5]] = 10.0
     end[0, ctx[2]] = 10.0  # end before start: invalid
     end[0, ctx[6]] = 5.0
     best = decode(enc, start, end, contexts).best
-    offsets = enc["offset_mapping"][0]
+    offsets = enc.offsets[0]
     assert (best.start, best.end) == (offsets[ctx[5]][0], offsets[ctx[6]][1])
     # a span longer than max_answer_tokens is never returned
     spans = decode(enc, start, end, contexts, top_n=50, max_answer_tokens=2).spans
@@ -115,11 +116,11 @@ def test_trim_span_drops_edge_punctuation_and_unpaired_quotes(span, trimmed):
 def test_span_margin_scores_a_character_span_against_its_windows_no_answer(reader):
     context = "重庆新增5家产业创新综合体，全市总数达18家。"
     enc = encode_windows(reader.tokenizer, ["新增几家？"], [context])
-    n = enc["input_ids"].shape[1]
+    n = enc.input_ids.shape[1]
     start, end = np.zeros((1, n), dtype=np.float32), np.zeros((1, n), dtype=np.float32)
     start[0, 0], end[0, 0] = 1.0, 2.0  # the window's no-answer score: 3
-    offsets = enc["offset_mapping"][0]
-    ctx = [i for i, s in enumerate(enc.sequence_ids(0)) if s == 1]
+    offsets = enc.offsets[0]
+    ctx = list(np.flatnonzero(enc.context[0]))
     first = next(i for i in ctx if offsets[i][0] <= context.index("5家") < offsets[i][1])
     last = next(i for i in ctx if offsets[i][0] < context.index("5家") + 2 <= offsets[i][1])
     start[0, first], end[0, last] = 7.0, 6.0
@@ -130,8 +131,7 @@ def test_span_margin_scores_a_character_span_against_its_windows_no_answer(reade
 
 def test_span_cut_by_every_window_edge_has_no_margin(reader, article):
     enc = encode_windows(reader.tokenizer, [QUESTION], [article[:2000]], max_length=64, stride=16)
-    n = enc["input_ids"].shape[1]
-    zeros = np.zeros((enc["input_ids"].shape[0], n), dtype=np.float32)
+    zeros = np.zeros(enc.input_ids.shape, dtype=np.float32)
     assert span_margin(enc, zeros, zeros, 0, 0, 1500) is None  # longer than any window
     assert span_margin(enc, zeros, zeros, 0, 100, 102) == 0.0
 
@@ -146,8 +146,8 @@ def test_sentence_bounds():
 def test_reread_ranks_by_the_mean_of_chunk_and_sentence_margins(assistant, reader):
     question = "“人工智能+”行动方案推动人工智能与什么双向赋能？"
     contexts = [h.text for h in assistant.retriever.search(question, k=3)]
-    plain = reader.run(question, contexts)
-    reread = reader.read_sentences(question, contexts, plain)
+    plain = reader.run(question, contexts, reread=False)
+    (reread,) = reader.read_sentences([(question, contexts)], [plain])
     assert plain.best.text == "制造业应用"  # the chunk view picks the wrong plan's partner
     assert reread.best.text == "数字重庆"  # read in its own sentence, the right one wins
     assert contexts[reread.best.context_index][reread.best.start : reread.best.end] == "数字重庆"
@@ -156,3 +156,13 @@ def test_reread_ranks_by_the_mean_of_chunk_and_sentence_margins(assistant, reade
     assert ranks == sorted(ranks, reverse=True)
     assert reread.best.rank_score == pytest.approx((reread.best.score + reread.best.sentence_score) / 2)
     assert {(s.start, s.end, s.score) for s in reread.spans} == {(s.start, s.end, s.score) for s in plain.spans}
+
+
+def test_a_batch_of_questions_reads_as_each_question_alone(reader, article):
+    items = [(QUESTION, [article[3038:3201], article[2551:2716]]), ("长安汽车是哪天宣布新能源年销量破百万的？", [article[2551:2716]]), ("没有段落", []), (QUESTION, [article[:2700]])]
+    batched = reader.run_batch(items)
+    alone = [reader.run(q, contexts) for q, contexts in items]
+    assert [r.best and (r.best.text, r.best.context_index, r.best.start) for r in batched] == [r.best and (r.best.text, r.best.context_index, r.best.start) for r in alone]
+    assert [r.best.text if r.best else None for r in batched] == ["100万辆", "2025年12月20日", None, "100万辆"]
+    for b, a in zip(batched, alone):
+        assert [s.score for s in b.spans] == pytest.approx([s.score for s in a.spans], abs=1e-3)

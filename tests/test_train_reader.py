@@ -55,3 +55,26 @@ def test_removal_cuts_the_answer_sentence_and_keeps_the_rest():
     assert removed == Example("q1-removed", QUESTION, "这一成就源于创新投入；研发团队超过一万人。", ())
     repeated = Example("q2", QUESTION, context + "再说一遍：100万辆。", example.answers)
     assert removals([repeated], rate=1.0, rng=random.Random(0)) == []  # the answer survives elsewhere: no negative
+
+
+def test_every_window_of_an_unanswerable_question_is_labelled_no_answer(tokenizer, article):
+    long_context = article[:2700]  # several 256-token windows
+    impossible = Example("u", "长安汽车2025年出口了多少辆？", long_context, (), impossible=True)
+    ids, starts, ends = label_windows(tokenizer, [impossible], TrainConfig(max_length=256, stride=96), random.Random(0))
+    assert len(ids) > 3 and not starts.any() and not ends.any()
+
+
+def test_squad2_files_load_unanswerable_questions(tmp_path):
+    import json
+
+    from qa.squad import load_squad
+
+    data = {"data": [{"paragraphs": [{"context": "甲乙丙", "qas": [
+        {"id": "a", "question": "问？", "answers": [{"text": "乙", "answer_start": 1}], "is_impossible": False},
+        {"id": "u", "question": "问？", "answers": [], "plausible_answers": [{"text": "丙", "answer_start": 2}], "is_impossible": True},
+    ]}]}]}
+    path = tmp_path / "v2.json"
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    a, u = load_squad(path)
+    assert (a.answers, a.impossible) == ((("乙", 1),), False)
+    assert (u.answers, u.impossible) == ((), True)

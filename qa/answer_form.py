@@ -1,0 +1,110 @@
+"""What an answer may look like: edges, dates, sentences, and the forms a question admits.
+
+Every rule here was checked on gold answers it must not reject (CMRC 2018 dev, squad2_zh
+dev, the article's set): ``python -m eval.answer_types`` counts, per question type, how many
+gold answers each rule would turn away.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+EDGE_PUNCTUATION = frozenset("，。、；：！？,.;:!?")  # never the first or last character of an answer
+PAIRS = {"“": "”", "‘": "’", "《": "》", "（": "）", "(": ")", "「": "」", "【": "】"}  # kept only when both ends are in the answer
+CLOSERS = {close: open_ for open_, close in PAIRS.items()}
+WHEN_QUESTION = re.compile(r"什么时候|什么时间|什么时期|何时|哪天|哪一天|几月|几号|哪个月|日期")  # not 哪年: that asks for the year alone
+DATE_REST = {"年": re.compile(r"\d{1,2}月(?:\d{1,2}日)?"), "月": re.compile(r"\d{1,2}日")}
+SENTENCE_END = re.compile(r"[。！？；!?;\n]")
+
+NUMERAL = re.compile(r"[\d零〇一二三四五六七八九十百千万亿两半数少]")  # 少: 很少, 极少
+CURRENCY_WORDS = r"元|圆|美金|镑|欧|円|盾|币|法郎|马克|卢布|比索|卢比|里拉|[$¥￥£€]"
+CURRENCY = re.compile(CURRENCY_WORDS)
+BARE_AMOUNT = re.compile(r"^(?:约|近|超过)?[\d.,]+(?:万|亿)*$")
+DATE_ONLY = re.compile(r"^(?:公元前?)?\d{1,4}(?:年|月|日|年代|世纪)(?:\d{1,2}(?:月|日))*(?:\d{1,2}日)?$")
+
+
+@dataclass(frozen=True)
+class QuestionType:
+    """A kind of question (``asks``, unless ``unless`` matches too) and the answers it admits."""
+
+    name: str
+    asks: re.Pattern
+    admits: object  # Callable[[str], bool]
+    unless: re.Pattern | None = None
+
+    def of(self, question: str) -> bool:
+        return bool(self.asks.search(question)) and not (self.unless and self.unless.search(question))
+
+
+# where the question asks something else (几个朝代中，哪个…; 几位科学家使用什么…), 几/多少 only counts along
+OTHER_QUESTION = re.compile(r"什么|甚么|哪|谁|为何|怎么|如何|是否")
+QUESTION_TYPES = (
+    # how many (多少, 几个…; not 第几, an ordinal: 首次, 次子): a numeral
+    QuestionType("how_many", re.compile(r"多少|(?<![哪第])几(?=[个名家项次年月天日岁位种条座所件本辆台部层届万千百十])"), lambda a: bool(NUMERAL.search(a)), OTHER_QUESTION),
+    # how much money (多少钱, 投资了多少…; not when the question names the currency: 花费多少越南盾):
+    # a currency, or a bare amount (16.6), never a count of things (100万辆)
+    QuestionType(
+        "money",
+        re.compile(rf"多少钱|金额(?:是|为)?多少|(?:投资|收入|营收|营业额|利润|融资|耗资|造价|成本|预算|价格|售价|资金)(?:额|了|为|是|达到?|约)?(?:多少|几)(?!.{{0,3}}(?:{CURRENCY_WORDS}))"),
+        lambda a: bool(CURRENCY.search(a) or BARE_AMOUNT.match(a)),
+        OTHER_QUESTION,
+    ),
+    # who: not a bare date
+    QuestionType("who", re.compile(r"谁"), lambda a: not DATE_ONLY.match(a)),
+)
+
+
+def question_types(question: str) -> list[QuestionType]:
+    """The types ``question`` asks for."""
+    return [t for t in QUESTION_TYPES if t.of(question)]
+
+
+def admits(question: str, answer: str) -> bool:
+    """False for an answer whose form the question rules out (a how-many question answered
+    without a numeral, a how-much-money one without a currency, a who-question by a date)."""
+    return all(t.admits(answer) for t in question_types(question))
+
+
+def trim_span(text: str, a: int, b: int) -> tuple[int, int]:
+    """Narrow ``text[a:b]`` past edge spaces and punctuation, and past a quote or bracket
+    whose partner is not inside the span (“需求侧 -> 需求侧, 《规划》 stays)."""
+    while a < b:
+        first, last = text[a], text[b - 1]
+        if first.isspace() or first in EDGE_PUNCTUATION or (first in PAIRS and PAIRS[first] not in text[a + 1 : b]):
+            a += 1
+        elif last.isspace() or last in EDGE_PUNCTUATION or (last in CLOSERS and CLOSERS[last] not in text[a : b - 1]):
+            b -= 1
+        else:
+            break
+    return a, b
+
+
+def complete_date(question: str, context: str, end: int) -> int:
+    """For a "when" question, the end of a span that stops inside a date (2024年 of
+    2024年4月, 12月 of 12月20日) moved to the end of that date; otherwise ``end``."""
+    if end < 2 or not context[end - 2].isdigit() or context[end - 1] not in DATE_REST or not WHEN_QUESTION.search(question):
+        return end
+    rest = DATE_REST[context[end - 1]].match(context, end)
+    return rest.end() if rest else end
+
+
+def shape_span(question: str, context: str, a: int, b: int) -> tuple[int, int]:
+    """A raw span's edges after the rules: trimmed, then a date completed."""
+    a, b = trim_span(context, a, b)
+    return (a, complete_date(question, context, b)) if a < b else (a, b)
+
+
+def sentence_bounds(text: str, start: int, end: int) -> tuple[int, int]:
+    """``[left, right)`` of the sentence(s) of ``text`` holding ``[start, end)``, leading spaces skipped."""
+    left = max((m.end() for m in SENTENCE_END.finditer(text, 0, start)), default=0)
+    right = next((m.end() for m in SENTENCE_END.finditer(text, end)), len(text))
+    while left < start and text[left].isspace():
+        left += 1
+    return left, right
+
+
+def evidence_sentence(text: str, start: int, end: int) -> tuple[str, int]:
+    """The sentence(s) of ``text`` around ``[start, end)``, and where they start."""
+    left, right = sentence_bounds(text, start, end)
+    return text[left:right].rstrip(), left

@@ -1,0 +1,37 @@
+"""Traditional and Simplified Chinese: questions are read in the script of the text they ask about.
+
+OpenCC (``opencc-python-reimplemented``, Apache 2.0) converts character by character and
+phrase by phrase, so a Traditional question about a Simplified article is converted before
+retrieval and reading; the answer is always a span of the source text, offsets unchanged.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+
+@cache
+def _converter(config: str):
+    from opencc import OpenCC
+
+    return OpenCC(config)
+
+
+def to_simplified(text: str) -> str:
+    return _converter("t2s").convert(text)
+
+
+def to_traditional(text: str) -> str:
+    return _converter("s2t").convert(text)
+
+
+def is_simplified(text: str, sample: int = 5000) -> bool:
+    """True when at most 1 % of the characters of (the start of) ``text`` change under t2s."""
+    head = text[:sample]
+    changed = sum(a != b for a, b in zip(head, to_simplified(head)))
+    return changed <= 0.01 * max(1, len(head))
+
+
+def in_script_of(question: str, simplified_text: bool) -> str:
+    """``question`` converted to Simplified when the text it asks about is Simplified."""
+    return to_simplified(question) if simplified_text else question

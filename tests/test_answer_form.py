@@ -1,0 +1,31 @@
+"""The answer-form table: which answers each kind of question admits."""
+
+import pytest
+
+from qa.answer_form import admits, question_types
+
+
+@pytest.mark.parametrize(("question", "types"), [
+    ("璧山的生物制造中试平台投资了多少钱？", {"how_many", "money"}),
+    ("长安汽车的营业收入是多少？", {"how_many", "money"}),
+    ("长安汽车新能源汽车年销量突破了多少？", {"how_many"}),
+    ("这篇报道的记者是谁？", {"who"}),
+    ("由哪几个部分组成？", set()),
+])
+def test_question_types(question, types):
+    assert {t.name for t in question_types(question)} == types
+
+
+@pytest.mark.parametrize(("question", "answer", "ok"), [
+    ("璧山的生物制造中试平台投资了多少钱？", "6.25亿元", True),
+    ("璧山的生物制造中试平台投资了多少钱？", "100万辆", False),  # a count is not a sum of money
+    ("项目总投资是多少？", "47.9亿元", True),
+    ("长安汽车的营业收入是多少？", "100万辆", False),
+    ("收入是多少？", "5000万美元", True),
+    ("这篇报道的记者是谁？", "廖平", True),
+    ("这篇报道的记者是谁？", "2025年12月20日", False),
+    ("谁在1990年代创立了它？", "1990年代", False),
+    ("有几个综合体？", "五个", True),
+])
+def test_admits(question, answer, ok):
+    assert admits(question, answer) is ok
