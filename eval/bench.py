@@ -36,26 +36,32 @@ AVX2_VIEW = {"ONEDNN_MAX_CPU_ISA": "AVX2", "MKL_ENABLE_INSTRUCTIONS": "AVX2"}
 STAGES = ("retrieve", "read", "reread", "total")
 
 
-def floor_seconds(assistant, repeats: int = 10) -> float:
-    """Median time of one fp32 e5 pass over one full 384-token window, best of 1 and 2 threads."""
+def window_seconds(reader, text: str, repeats: int = 10) -> float:
+    """Median time of one forward pass of ``reader`` over one full 384-token window of ``text``."""
+    from qa.reader import MAX_LENGTH, encode_windows
+
+    one = encode_windows(reader.tokenizer, ["长安汽车新能源汽车年销量突破了多少？"], [text], MAX_LENGTH).select(slice(0, 1))
+    assert one.attention_mask.sum() == MAX_LENGTH
+    reader.logits(one)
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        reader.logits(one)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def floor_seconds(assistant) -> float:
+    """One fp32 e5 pass over one full 384-token window, best of 1 and 2 threads."""
     import torch
 
-    from qa.reader import MAX_LENGTH, Reader, encode_windows
+    from qa.reader import Reader
 
     reader = assistant.reader if assistant.reader.precision == "fp32" else Reader(embedder=assistant.retriever.embedder, precision="fp32")
-    windows = encode_windows(reader.tokenizer, ["长安汽车新能源汽车年销量突破了多少？"], [assistant.retriever.documents[0].text], MAX_LENGTH)
-    one = windows.select(slice(0, 1))
-    assert one.attention_mask.sum() == MAX_LENGTH
     threads, best = torch.get_num_threads(), float("inf")
     for n in sorted({1, min(2, threads)}):
         torch.set_num_threads(n)
-        reader.logits(one)
-        times = []
-        for _ in range(repeats):
-            started = time.perf_counter()
-            reader.logits(one)
-            times.append(time.perf_counter() - started)
-        best = min(best, statistics.median(times))
+        best = min(best, window_seconds(reader, assistant.retriever.documents[0].text))
     torch.set_num_threads(threads)
     return best
 

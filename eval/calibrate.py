@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from qa.confidence import CALIBRATION_FILE, Calibration
-from qa.evaluate import Outcome, answer_all, best_threshold, load_cases, read_only, summarise
+from qa.evaluate import Outcome, answer_all, best_threshold, load_cases, predictions, read_only, summarise
 from qa.metrics import f1_score
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -85,6 +85,7 @@ def main() -> None:
     parser.add_argument("--weights", type=Path, default=READER_WEIGHTS)
     parser.add_argument("--limit", type=int, help="questions per fit file")
     parser.add_argument("--write", action="store_true", help=f"store the fit in {CALIBRATION_FILE.relative_to(ROOT)}")
+    parser.add_argument("--predictions", type=Path, help="write each fit file's predictions (at this fit's threshold; CMRC always answers) here")
     args = parser.parse_args()
     assistant = Assistant.from_corpus(reader_weights=args.weights)
     shipped = Calibration.load()
@@ -102,6 +103,10 @@ def main() -> None:
     for name, found in per_file.items():
         print(report(f"{name} (shipped calibration)", summarise(found, shipped.abstain_below, False)))
         print(report(f"{name} (this fit)", summarise(recalibrated(found, fitted), fitted.abstain_below, False)))
+        if args.predictions:
+            threshold = fitted.abstain_below if any(not o.case.golds for o in found) else 0.0
+            args.predictions.mkdir(parents=True, exist_ok=True)
+            (args.predictions / name).write_text(json.dumps(predictions(recalibrated(found, fitted), threshold), ensure_ascii=False, indent=1), encoding="utf-8")
     article = answer_all(load_cases(ARTICLE), assistant, None)
     print(report("article, shipped calibration", summarise(article, shipped.abstain_below, True)))
     print(report("article, this fit (held out)", summarise(recalibrated(article, fitted), fitted.abstain_below, True)))

@@ -10,30 +10,19 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import time
 from pathlib import Path
 
+from eval.bench import window_seconds
 from qa.assistant import Assistant
 from qa.confidence import Calibration
 from qa.cpu import PRECISIONS, plan
 from qa.evaluate import load_cases, read_only, summarise
 from qa.metrics import f1_score
-from qa.reader import MAX_LENGTH, Reader, encode_windows
+from qa.reader import Reader
 
 ROOT = Path(__file__).resolve().parent.parent
 CMRC_DEV = ROOT.parent / "shared" / "qa-data" / "dev" / "cmrc2018_dev.json"
 QUESTIONS = ROOT / "eval" / "questions.jsonl"
-
-
-def window_ms(reader: Reader, text: str, repeats: int = 10) -> float:
-    one = encode_windows(reader.tokenizer, ["长安汽车新能源汽车年销量突破了多少？"], [text], MAX_LENGTH).select(slice(0, 1))
-    reader.logits(one)
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        reader.logits(one)
-        times.append(time.perf_counter() - started)
-    return 1000 * statistics.median(times)
 
 
 def main() -> None:
@@ -51,7 +40,7 @@ def main() -> None:
         assistant = Assistant(base.retriever, reader)
         cmrc = summarise(read_only(cases, reader, Calibration.load()), 0.0, False)
         article = 100 * statistics.fmean(f1_score(assistant.ask(c.question).answer, c.golds) for c in questions)
-        print(f"{precision:<10}{cmrc['em']:>9.2f}{cmrc['f1']:>9.2f}{article:>11.2f}{window_ms(reader, base.retriever.documents[0].text):>11.1f}")
+        print(f"{precision:<10}{cmrc['em']:>9.2f}{cmrc['f1']:>9.2f}{article:>11.2f}{1000 * window_seconds(reader, base.retriever.documents[0].text):>11.1f}")
 
 
 if __name__ == "__main__":

@@ -91,6 +91,9 @@ def plan(env: dict[str, str] | None = None, cpuinfo: str | None = None) -> CpuPl
 
 
 def configure_openmp() -> None:
-    """Passive OpenMP waiting, set before torch loads: idle worker threads sleep instead of
-    spinning, so a busy neighbour process does not make every op wait a scheduler slice."""
+    """Set before torch loads (unless already set): passive OpenMP waiting, so idle worker
+    threads sleep instead of spinning and a busy neighbour process does not make every op
+    wait a scheduler slice; and one thread per core this process may use (a container
+    pinned to fewer cores than the machine has is not oversubscribed)."""
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    os.environ.setdefault("OMP_NUM_THREADS", str(usable_cores()))

@@ -122,3 +122,11 @@ def test_calibration_is_read_from_the_shipped_file(assistant):
     data = json.loads(CALIBRATION_FILE.read_text(encoding="utf-8"))
     assert assistant.abstain_below == data["abstain_below"] and data["fitted_on"] and data["date"]
     assert assistant.calibration.w_margin == data["w_margin"]
+
+
+def test_traditional_question_gets_the_source_span(assistant, article):
+    simplified = assistant.ask(QUESTION)
+    traditional = assistant.ask("長安汽車新能源汽車年銷量突破了多少？")
+    assert (traditional.answer, traditional.start, traditional.end) == (simplified.answer, simplified.start, simplified.end)
+    assert article[traditional.start : traditional.end] == "100万辆"  # shown in the characters of the source
+    assert traditional.question == "長安汽車新能源汽車年銷量突破了多少？"
