@@ -51,7 +51,7 @@ def window_seconds(reader, text: str, repeats: int = 10) -> float:
     return statistics.median(times)
 
 
-def floor_seconds(assistant) -> float:
+def floor_seconds() -> float:
     """One plain fp32 e5 pass over one full 384-token window, best of 1 and 2 threads, in a
     child process with spinning OpenMP threads (the fastest plain setting on an idle machine)."""
     code = (
@@ -117,7 +117,7 @@ def measure(quick: bool) -> dict:
         neighbour.kill()
         neighbour.wait()
     reread = timed_pass(assistant, questions, reread=True)
-    floor = floor_seconds(assistant)  # in a child: fp32, plain spinning threads
+    floor = floor_seconds()  # in a child: fp32, plain spinning threads
     answers = [assistant.ask(c.question).answer for c in questions]
     p50 = percentile([x["total"] for x in idle], 0.5)
     return {

@@ -12,9 +12,9 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from qa.answer_form import admits, evidence_sentence
-from qa.confidence import Calibration, Signals, support
+from qa.confidence import Calibration, Signals
 from qa.corpus import Document
-from qa.reader import READER_WEIGHTS, Reader, Reading, Span
+from qa.reader import READER_WEIGHTS, TOP_N, Reader, Reading, Span
 from qa.retriever import Hit, Retriever
 from qa.script import in_script_of, is_simplified
 
@@ -174,18 +174,17 @@ class Assistant:
             return self.reader.run(query, contexts, reread=False)
         first = self.reader.run(query, contexts[:1], reread=False)
         best = next((s for s in first.spans if admits(query, s.text)), None)
-        if best and self.calibration.confidence(Signals(best.score, support(query, contexts[0]))) >= self.decisive:
+        if best and self.calibration.judge(query, best.score, contexts[0])[1] >= self.decisive:
             return first
         rest = self.reader.run(query, contexts[1:], reread=False)
         spans = first.spans + [replace(s, context_index=s.context_index + 1) for s in rest.spans]
-        return Reading(sorted(spans, key=lambda s: s.score, reverse=True)[: len(first.spans) or len(spans)])
+        return Reading(sorted(spans, key=lambda s: s.score, reverse=True)[:TOP_N])
 
     def _answer(self, question: str, query: str, spans: list[DocumentSpan], hits: list[Hit]) -> Answer:
         if not spans:
             return Answer(question, "", 0.0, None, None, None, "", None, hits, ABSTAIN_MESSAGE)
         best = spans[0]
-        signals = Signals(best.span.score, support(query, best.passage.text))
-        confidence = self.calibration.confidence(signals)
+        signals, confidence = self.calibration.judge(query, best.span.score, best.passage.text)
         if confidence < self.abstain_below:
             return Answer(question, "", confidence, None, None, None, "", None, hits, ABSTAIN_MESSAGE, signals)
         text = self.retriever.document_text(best.doc_id)

@@ -46,6 +46,11 @@ class Calibration:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
         return cls(data["w_margin"], data["w_support"], data["bias"], data["abstain_below"])
 
+    def judge(self, question: str, margin: float, passage: str) -> tuple[Signals, float]:
+        """The signals of an answer with this ``margin`` read in ``passage``, and its confidence."""
+        signals = Signals(margin, support(question, passage))
+        return signals, self.confidence(signals)
+
     def confidence(self, signals: Signals) -> float:
         z = self.w_margin * signals.margin + self.w_support * signals.support + self.bias
         return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))

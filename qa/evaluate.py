@@ -163,7 +163,6 @@ def read_only(cases: list[Case], reader, calibration, reread: bool | None = None
     Answers are chosen as the assistant chooses them (admissible form, calibrated confidence
     with the support counted in the paragraph); ``seconds`` is the batch's time per question."""
     from qa.answer_form import admits
-    from qa.confidence import Signals, support
 
     outcomes = []
     with tqdm(total=len(cases), desc="reading", file=sys.stderr, mininterval=5) as bar:
@@ -174,8 +173,7 @@ def read_only(cases: list[Case], reader, calibration, reread: bool | None = None
             each = (time.perf_counter() - started) / len(part)
             for case, reading in zip(part, readings):
                 best = next((s for s in reading.spans if admits(case.question, s.text)), None)
-                signals = Signals(best.score, support(case.question, case.context)) if best else None
-                confidence = calibration.confidence(signals) if best else 0.0
+                signals, confidence = calibration.judge(case.question, best.score, case.context) if best else (None, 0.0)
                 outcomes.append(Outcome(case, best.text if best else "", confidence, each, case.context, signals=signals))
             bar.update(len(part))
     return outcomes

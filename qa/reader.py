@@ -42,6 +42,7 @@ STRIDE = 128
 MAX_QUESTION_TOKENS = 64
 MAX_ANSWER_TOKENS = 32
 PAD_MULTIPLE = 32  # few distinct input shapes: oneDNN caches kernels per shape
+TOP_N = 5  # spans kept per question
 BATCH_TOKENS = 4096  # tokens per forward pass when reading many windows
 
 
@@ -159,7 +160,7 @@ def encode_windows(tokenizer, questions: list[str], contexts: list[str], max_len
     return Windows(enc["input_ids"], enc["attention_mask"], offsets, in_context & (offsets[..., 1] > offsets[..., 0]), np.asarray(enc["overflow_to_sample_mapping"]))
 
 
-def decode(windows: Windows, start_logits: np.ndarray, end_logits: np.ndarray, contexts: list[str], top_n=5, max_answer_tokens=MAX_ANSWER_TOKENS, question: str = "") -> Reading:
+def decode(windows: Windows, start_logits: np.ndarray, end_logits: np.ndarray, contexts: list[str], top_n=TOP_N, max_answer_tokens=MAX_ANSWER_TOKENS, question: str = "") -> Reading:
     """Best spans over all windows: context tokens only, ``start <= end < start + max``,
     scored relative to their window's no-answer score; edges shaped by
     :func:`qa.answer_form.shape_span` (given the ``question``, dates are completed), and a
@@ -276,11 +277,11 @@ class Reader:
             i += len(rows)
         return start, end
 
-    def run(self, question: str, contexts: list[str], top_n: int = 5, reread: bool | None = None) -> Reading:
+    def run(self, question: str, contexts: list[str], top_n: int = TOP_N, reread: bool | None = None) -> Reading:
         """Spans for ``question`` ranked across all ``contexts`` (read in one batch)."""
         return self.run_batch([(question, contexts)], top_n, reread)[0]
 
-    def run_batch(self, items: list[tuple[str, list[str]]], top_n: int = 5, reread: bool | None = None) -> list[Reading]:
+    def run_batch(self, items: list[tuple[str, list[str]]], top_n: int = TOP_N, reread: bool | None = None) -> list[Reading]:
         """A :class:`Reading` per (question, contexts) item, all windows read together. With
         ``reread`` (default: the reader's setting) the top spans are read again in their
         sentences alone and ranked by the mean of both margins (:attr:`Span.rank_score`)."""
