@@ -66,6 +66,12 @@ def admits(question: str, answer: str) -> bool:
     return all(t.admits(answer) for t in question_types(question))
 
 
+# tails the gold convention leaves out, measured on CMRC 2018 dev predictions (eval/edges.py):
+# a verb after a date (2002年开始 -> 2002年: 10 exact matches more of 3,219, none fewer) and the
+# noun after a list's 等 (…薄弱等问题 -> …薄弱等: the gold keeps 等; dropping a bare 等 lost more than it won)
+DROPPED_TAIL = re.compile(r"(?:(?<=[年月日])(?:开始|起|以来|满产|投产|建成|完成|至今)|(?<=..等)(?:领域|方面|方向|行业|产业|地区|国家|项目|内容|问题|部门|单位|企业|城市))$")
+
+
 def trim_span(text: str, a: int, b: int) -> tuple[int, int]:
     """Narrow ``text[a:b]`` past edge spaces and punctuation, and past a quote or bracket
     whose partner is not inside the span (“需求侧 -> 需求侧, 《规划》 stays)."""
@@ -89,9 +95,17 @@ def complete_date(question: str, context: str, end: int) -> int:
     return rest.end() if rest else end
 
 
+def drop_tail(text: str, a: int, b: int) -> int:
+    """The end of ``text[a:b]`` without a :data:`DROPPED_TAIL`."""
+    tail = DROPPED_TAIL.search(text, a, b)
+    return tail.start() if tail and tail.start() > a else b
+
+
 def shape_span(question: str, context: str, a: int, b: int) -> tuple[int, int]:
-    """A raw span's edges after the rules: trimmed, then a date completed."""
+    """A raw span's edges after the rules: trimmed, a dropped tail cut, then a date completed."""
     a, b = trim_span(context, a, b)
+    if a < b:
+        a, b = trim_span(context, a, drop_tail(context, a, b))
     return (a, complete_date(question, context, b)) if a < b else (a, b)
 
 

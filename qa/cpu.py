@@ -13,10 +13,10 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-PRECISIONS = ("fp32", "bf16", "int8")  # int8: dynamic quantisation of the Linear layers, by request only
+PRECISIONS = ("fp32", "bf16", "int8")  # int8: an ONNX Runtime graph (qa/runtime.py), by request only: it loses accuracy
 # oneDNN's ISA names in rising order; a cap below AVX10_1_512_AMX rules out AMX
 ONEDNN_ISAS = ("SSE41", "AVX", "AVX2", "AVX2_VNNI", "AVX2_VNNI_2", "AVX512_CORE", "AVX512_CORE_VNNI", "AVX512_CORE_BF16", "AVX10_1_512", "AVX10_1_512_AMX", "AVX10_1_512_AMX_FP16")
-REPORTED_FLAGS = ("avx2", "avx512f", "avx512_vnni", "avx512_bf16", "amx_tile", "amx_bf16", "amx_int8")
+REPORTED_FLAGS = ("avx2", "avx_vnni", "avx512f", "avx512_vnni", "avx512_bf16", "amx_tile", "amx_bf16", "amx_int8")
 
 
 @dataclass(frozen=True)
@@ -62,6 +62,18 @@ def native_bf16(flags: frozenset[str] | None = None, cap: str | None = None, env
         cap = isa_cap(env)
     has_amx = {"amx_tile", "amx_bf16"} <= flags
     return has_amx and (cap is None or ONEDNN_ISAS.index(cap) >= ONEDNN_ISAS.index("AVX10_1_512_AMX"))
+
+
+def int8_dot_products(flags: frozenset[str] | None = None, cap: str | None = None, env: dict[str, str] | None = None) -> bool:
+    """True where 8-bit dot-product instructions (AVX-512 VNNI, AVX-VNNI) exist and no cap rules them out."""
+    if flags is None:
+        flags = cpu_flags()[1]
+        cap = isa_cap(env)
+
+    def allowed(isa: str) -> bool:
+        return cap is None or ONEDNN_ISAS.index(cap) >= ONEDNN_ISAS.index(isa)
+
+    return ("avx512_vnni" in flags and allowed("AVX512_CORE_VNNI")) or ("avx_vnni" in flags and allowed("AVX2_VNNI"))
 
 
 def usable_cores() -> int:

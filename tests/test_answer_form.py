@@ -2,7 +2,7 @@
 
 import pytest
 
-from qa.answer_form import admits, question_types
+from qa.answer_form import admits, question_types, shape_span
 
 
 @pytest.mark.parametrize(("question", "types"), [
@@ -29,3 +29,20 @@ def test_question_types(question, types):
 ])
 def test_admits(question, answer, ok):
     assert admits(question, answer) is ok
+
+
+@pytest.mark.parametrize(("context", "shaped"), [
+    ("2002年开始", "2002年"),  # a verb after a date
+    ("从12月起", "从12月"),
+    ("功率半导体、微波毫米波等领域。", "功率半导体、微波毫米波等"),  # the noun after a list's 等, not the 等
+    ("薄弱等", "薄弱等"),
+    ("2002年开始实施", "2002年开始实施"),  # not a tail
+])
+def test_shape_span_drops_tails_the_gold_convention_leaves_out(context, shaped):
+    a, b = shape_span("", context, 0, len(context))
+    assert context[a:b] == shaped
+
+
+def test_a_span_that_is_all_tail_is_kept():
+    context = "2002年开始"
+    assert shape_span("", context, 5, 7) == (5, 7)

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from qa.cpu import cpu_flags, isa_cap, native_bf16, plan
+from qa.cpu import cpu_flags, int8_dot_products, isa_cap, native_bf16, plan
 from tests.conftest import QUESTION, ROOT
 
 AMX = "model name\t: Intel(R) Xeon(R) Platinum 8480+\nflags\t\t: fpu sse avx2 avx512f avx512_bf16 amx_tile amx_bf16 amx_int8\n"
@@ -47,6 +47,18 @@ def test_isa_cap_takes_the_lower_of_onednn_and_mkl():
     assert isa_cap({}) is None
     assert isa_cap({"ONEDNN_MAX_CPU_ISA": "avx512_core_bf16", "MKL_ENABLE_INSTRUCTIONS": "AVX2"}) == "AVX2"
     assert not native_bf16(cpu_flags(AMX)[1], "AVX512_CORE_BF16")
+
+
+@pytest.mark.parametrize(("cpuinfo", "cap", "vnni"), [
+    (AVX512, None, True),
+    (AVX512, "AVX2", False),  # an AVX2 user's int8 graph keeps 7-bit weights
+    (AVX512, "AVX512_CORE", False),
+    (EPYC, None, False),
+    ("flags\t\t: avx2 avx_vnni\n", None, True),
+    ("flags\t\t: avx2 avx_vnni\n", "AVX2", False),
+])
+def test_int8_dot_products_follow_flags_and_cap(cpuinfo, cap, vnni):
+    assert int8_dot_products(cpu_flags(cpuinfo)[1], cap) is vnni
 
 
 def test_threads_are_the_cores_this_process_may_use():
