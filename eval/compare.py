@@ -79,8 +79,9 @@ def main() -> None:
     parser.add_argument("a", type=Path, help="predictions of the baseline")
     parser.add_argument("b", type=Path, help="predictions of the candidate")
     parser.add_argument("--resamples", type=int, default=10000)
+    parser.add_argument("--limit", type=int, help="only the first N questions (as qa eval --limit)")
     args = parser.parse_args()
-    cases = load_cases(args.questions)
+    cases = load_cases(args.questions)[: args.limit]
     try:
         a, b = load_predictions(args.a, cases), load_predictions(args.b, cases)
     except ValueError as error:

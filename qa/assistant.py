@@ -133,7 +133,7 @@ class Assistant:
         documents: list[Document] | None = None,
         reader_weights: Path | None = READER_WEIGHTS,
         precision: str | None = None,
-        reread: bool = False,
+        reread: bool = True,
         **settings,
     ) -> "Assistant":
         """The common case: a retriever over ``corpus`` (default: the bundled article) and the

@@ -13,7 +13,7 @@ from qa.corpus import CorpusError
 from qa.e5 import MissingModelPackage
 from qa.retriever import MODES
 
-REREAD_HELP = "read the top spans again in their sentences (slower by one short forward pass, more accurate)"
+REREAD_HELP = "read the top spans again in their sentences (the default: one more short forward pass, CMRC dev EM +4.4); --no-reread reads once"
 
 
 def _corpus_arg(parser: argparse.ArgumentParser) -> None:
@@ -64,7 +64,7 @@ def cmd_ask(args) -> None:
     from qa.assistant import Assistant
 
     check_question(args.question)
-    answer = Assistant.from_corpus(args.corpus, reread=args.reread, precision=args.precision).ask(args.question, k=args.k)
+    answer = Assistant.from_corpus(args.corpus, precision=args.precision).ask(args.question, k=args.k, reread=args.reread)
     if args.json:
         _print_json(answer.to_json())
         return
@@ -83,7 +83,7 @@ def cmd_eval(args) -> None:
     from qa.evaluate import evaluate, format_table, predictions, write_report
 
     decisive = "default" if args.decisive is None else (None if args.decisive <= 0 else args.decisive)
-    summary, outcomes = evaluate(args.file, args.mode, args.corpus, args.k, args.weights, args.reread or None, args.precision, args.limit, decisive)
+    summary, outcomes = evaluate(args.file, args.mode, args.corpus, args.k, args.weights, args.reread, args.precision, args.limit, decisive)
     print("\n".join(format_table(summary)))
     if args.predictions:
         args.predictions.write_text(json.dumps(predictions(outcomes, summary["threshold"]), ensure_ascii=False, indent=1), encoding="utf-8")
@@ -144,7 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("question")
     p.add_argument("-k", type=int, default=None, help="chunks to read (default 3)")
     p.add_argument("--json", action="store_true", help="print the answer as JSON")
-    p.add_argument("--reread", action="store_true", help=REREAD_HELP)
+    p.add_argument("--reread", action=argparse.BooleanOptionalAction, help=REREAD_HELP)
     _precision_arg(p)
     _corpus_arg(p)
     p.set_defaults(func=cmd_ask)
@@ -158,7 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, help="only the first N questions")
     p.add_argument("-k", type=int, default=None, help="chunks to read per question")
     p.add_argument("--weights", type=Path, help="reader weights to evaluate (default: the shipped ones)")
-    p.add_argument("--reread", action="store_true", help=REREAD_HELP)
+    p.add_argument("--reread", action=argparse.BooleanOptionalAction, help=REREAD_HELP)
     p.add_argument("--decisive", type=float, metavar="C", help="take the first chunk's answer at confidence >= C without reading the others (0: always read all)")
     _precision_arg(p)
     _corpus_arg(p)

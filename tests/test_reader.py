@@ -41,7 +41,10 @@ def test_reader_answers_a_real_question_with_offsets(reader, article):
     assert best.text == "100万辆" and best.context_index == 1
     assert contexts[1][best.start : best.end] == best.text
     assert best.score > 0  # preferred to "no answer" in its window
-    assert [s.score for s in reading.spans] == sorted((s.score for s in reading.spans), reverse=True)
+    assert [s.rank_score for s in reading.spans] == sorted((s.rank_score for s in reading.spans), reverse=True)  # read twice
+    once = reader.run(QUESTION, contexts, reread=False)
+    assert once.best.text == "100万辆" and all(s.sentence_score is None for s in once.spans)
+    assert [s.score for s in once.spans] == sorted((s.score for s in once.spans), reverse=True)
 
 
 def test_answer_found_in_a_later_window_of_a_long_context(reader, article):
