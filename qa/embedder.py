@@ -29,12 +29,8 @@ class Embedder:
         from qa.word_embeddings import load_word_embeddings
 
         quiet_transformers()
-        # a 2-row placeholder instead of the checkpoint's fp32 word embeddings (384 MB, peak RSS
-        # 1.22 -> 0.82 GB while loading); the shared 4-bit rows replace it
-        model = SentenceTransformer(
-            str(ensure_model()), device="cpu", local_files_only=True, config_kwargs={"vocab_size": 2}, model_kwargs={"ignore_mismatched_sizes": True}
-        )
-        model[0].auto_model.embeddings.word_embeddings = load_word_embeddings()
+        model = SentenceTransformer(str(ensure_model()), device="cpu", local_files_only=True)
+        model[0].auto_model.embeddings.word_embeddings = load_word_embeddings()  # frees the fp32 copy
         return model
 
     @property
