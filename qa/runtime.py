@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.cpu import int8_dot_products
+from qa.cpu import int8_dot_products, usable_cores
 from qa.settings import cache_dir
 
 GRAPH_PRECISIONS = ("fp32", "int8")
@@ -114,8 +114,6 @@ class OnnxEncoder:
 
     def __init__(self, module, outputs: tuple[str, ...], name: str, precision: str = "fp32", threads: int | None = None):
         import onnxruntime as ort
-
-        from qa.cpu import usable_cores
 
         self.word_embeddings = module.get_input_embeddings()
         self.outputs = outputs
