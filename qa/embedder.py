@@ -31,6 +31,9 @@ class Embedder:
         quiet_transformers()
         model = SentenceTransformer(str(ensure_model()), device="cpu", local_files_only=True)
         model[0].auto_model.embeddings.word_embeddings = load_word_embeddings()  # frees the fp32 copy
+        # BertModel's pooler is not in the checkpoint (randomly initialised on every load) and
+        # never used (mean pooling); left in, it changed the query graph's cache key each run
+        model[0].auto_model.pooler = None
         return model
 
     @property

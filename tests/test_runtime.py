@@ -67,3 +67,11 @@ def test_int8_reader_finds_the_same_answer(embedder, article):
     contexts = [article[3038:3201], article[2551:2716]]
     best = reader.run(QUESTION, contexts).best
     assert (best.text, best.context_index, contexts[1][best.start : best.end]) == ("100万辆", 1, "100万辆")
+
+
+def test_query_graph_key_is_the_same_in_every_process(embedder):
+    from qa.embedder import Embedder
+    from qa.runtime import weights_key
+
+    again = Embedder()
+    assert weights_key(again.model[0].auto_model, "e5", "fp32") == weights_key(embedder.model[0].auto_model, "e5", "fp32")
