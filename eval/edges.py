@@ -15,7 +15,7 @@ import json
 import re
 from pathlib import Path
 
-from qa.answer_form import DROPPED_TAIL
+from qa.answer_form import drop_tail
 from qa.evaluate import load_cases
 from qa.metrics import exact_match, f1_score
 
@@ -35,7 +35,7 @@ def close_bracket(answer: str, context: str) -> str:
 
 
 CANDIDATES = {
-    "dropped tail (shipped)": lambda answer, context: DROPPED_TAIL.sub("", answer) or answer,
+    "dropped tail (shipped)": lambda answer, context: answer[: drop_tail(answer, 0, len(answer))],
     "bare 等": lambda answer, context: re.sub(r"(?<=..)等$", "", answer),
     "cut at open bracket": lambda answer, context: re.sub(r"(?<=.)[（(][^）)]*$", "", answer),
     "close bracket": close_bracket,

@@ -18,7 +18,7 @@ import numpy as np
 from tqdm import tqdm
 
 from qa.evaluate import auc, load_cases
-from qa.reader import MAX_ANSWER_TOKENS, READER_WEIGHTS, Reader, encode_windows
+from qa.reader import READER_WEIGHTS, Reader, encode_windows, span_band
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "qa-data"
@@ -39,7 +39,7 @@ def features(reader: Reader, cases, batch: int = 16) -> tuple[np.ndarray, np.nda
         start, end = out.start_logits.numpy(), out.end_logits.numpy()
         cls = out.hidden_states[-1][:, 0].numpy()
         n = start.shape[1]
-        band = np.triu(np.ones((n, n), dtype=bool)) & ~np.triu(np.ones((n, n), dtype=bool), k=MAX_ANSWER_TOKENS)
+        band = span_band(n)
         margins = np.full(len(start), -np.inf)
         for w in range(len(start)):
             ok = band & windows.context[w][:, None] & windows.context[w][None, :]

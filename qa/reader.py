@@ -162,6 +162,11 @@ def encode_windows(tokenizer, questions: list[str], contexts: list[str], max_len
     return Windows(enc["input_ids"], enc["attention_mask"], offsets, in_context & (offsets[..., 1] > offsets[..., 0]), np.asarray(enc["overflow_to_sample_mapping"]))
 
 
+def span_band(n: int, max_answer_tokens: int = MAX_ANSWER_TOKENS) -> np.ndarray:
+    """``[n, n]`` mask of the (start, end) token pairs a span may take: ``start <= end < start + max``."""
+    return np.triu(np.ones((n, n), dtype=bool)) & ~np.triu(np.ones((n, n), dtype=bool), k=max_answer_tokens)
+
+
 def decode(windows: Windows, start_logits: np.ndarray, end_logits: np.ndarray, contexts: list[str], top_n=TOP_N, max_answer_tokens=MAX_ANSWER_TOKENS, question: str = "") -> Reading:
     """Best spans over all windows: context tokens only, ``start <= end < start + max``,
     scored relative to their window's no-answer score; edges shaped by
@@ -169,7 +174,7 @@ def decode(windows: Windows, start_logits: np.ndarray, end_logits: np.ndarray, c
     span reached from several windows or token pairs listed once, at its best score."""
     spans: dict[tuple[int, int, int], Span] = {}
     n = start_logits.shape[1]
-    band = np.triu(np.ones((n, n), dtype=bool)) & ~np.triu(np.ones((n, n), dtype=bool), k=max_answer_tokens)
+    band = span_band(n, max_answer_tokens)
     for w in range(start_logits.shape[0]):
         mask = windows.context[w]
         if not mask.any():

@@ -45,7 +45,7 @@ def weights_key(module, name: str, precision: str) -> str:
     for key, tensor in sorted(module.state_dict().items()):
         if "word_embeddings" not in key:
             digest.update(key.encode())
-            digest.update(tensor.detach().float().contiguous().numpy().tobytes())
+            digest.update(tensor.detach().float().contiguous().numpy())  # the buffer itself, no copy
     return digest.hexdigest()[:16]
 
 
