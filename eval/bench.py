@@ -37,28 +37,41 @@ AVX2_VIEW = {"ONEDNN_MAX_CPU_ISA": "AVX2", "MKL_ENABLE_INSTRUCTIONS": "AVX2"}
 STAGES = ("retrieve", "read", "reread", "total")
 
 
-def window_seconds(reader, text: str, repeats: int = 10) -> float:
-    """Median time of one forward pass of ``reader`` over one full 384-token window of ``text``."""
+def window_seconds(forward, tokenizer, text: str, repeats: int = 10) -> float:
+    """Median time of ``forward(windows)`` over one full 384-token window of ``text``
+    (``forward``: a reader's ``logits``, or :func:`plain_torch_pass`)."""
     from qa.reader import MAX_LENGTH, encode_windows
 
-    one = encode_windows(reader.tokenizer, ["长安汽车新能源汽车年销量突破了多少？"], [text], MAX_LENGTH).select(slice(0, 1))
+    one = encode_windows(tokenizer, ["长安汽车新能源汽车年销量突破了多少？"], [text], MAX_LENGTH).select(slice(0, 1))
     assert one.attention_mask.sum() == MAX_LENGTH
-    reader.logits(one)
+    forward(one)
     times = []
     for _ in range(repeats):
         started = time.perf_counter()
-        reader.logits(one)
+        forward(one)
         times.append(time.perf_counter() - started)
     return statistics.median(times)
 
 
+def plain_torch_pass(model):
+    """``forward(windows)``: the torch fp32 model as it comes, no graph, no tuning."""
+    import torch
+
+    def forward(windows) -> None:
+        with torch.inference_mode():
+            model(input_ids=torch.from_numpy(windows.input_ids), attention_mask=torch.from_numpy(windows.attention_mask))
+
+    return forward
+
+
 def floor_seconds() -> float:
-    """One plain fp32 e5 pass over one full 384-token window, best of 1 and 2 threads, in a
-    child process with spinning OpenMP threads (the fastest plain setting on an idle machine)."""
+    """One plain torch fp32 e5 pass over one full 384-token window, best of 1 and 2 threads,
+    in a child process with spinning OpenMP threads (the fastest plain setting on an idle machine)."""
     code = (
-        "import json, torch; from qa.reader import Reader; from qa.corpus import BUNDLED_ARTICLE; from eval.bench import window_seconds\n"
-        "r = Reader(precision='fp32'); text = BUNDLED_ARTICLE.read_text(encoding='utf-8'); best = []\n"
-        "for n in (1, 2):\n    torch.set_num_threads(n); best.append(window_seconds(r, text))\n"
+        "import json, torch; from qa.reader import load_model; from qa.e5 import load_tokenizer; from qa.corpus import BUNDLED_ARTICLE\n"
+        "from eval.bench import plain_torch_pass, window_seconds\n"
+        "forward, tokenizer, text, best = plain_torch_pass(load_model()), load_tokenizer(), BUNDLED_ARTICLE.read_text(encoding='utf-8'), []\n"
+        "for n in (1, 2):\n    torch.set_num_threads(n); best.append(window_seconds(forward, tokenizer, text))\n"
         "print(json.dumps(min(best)))"
     )
     env = {**os.environ, "OMP_WAIT_POLICY": "ACTIVE", "GOMP_SPINCOUNT": "300000", "OMP_NUM_THREADS": "2"}

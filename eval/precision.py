@@ -40,7 +40,7 @@ def main() -> None:
         assistant = Assistant(base.retriever, reader)
         cmrc = summarise(read_only(cases, reader, Calibration.load()), 0.0, False)
         article = 100 * statistics.fmean(f1_score(assistant.ask(c.question).answer, c.golds) for c in questions)
-        print(f"{precision:<10}{cmrc['em']:>9.2f}{cmrc['f1']:>9.2f}{article:>11.2f}{1000 * window_seconds(reader, base.retriever.documents[0].text):>11.1f}")
+        print(f"{precision:<10}{cmrc['em']:>9.2f}{cmrc['f1']:>9.2f}{article:>11.2f}{1000 * window_seconds(reader.logits, reader.tokenizer, base.retriever.documents[0].text):>11.1f}")
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ Chosen by instruction set, never by brand: bf16 only where the CPU has bf16 matr
 set for oneDNN or MKL (``ONEDNN_MAX_CPU_ISA=AVX2``, ``MKL_ENABLE_INSTRUCTIONS=AVX2``, as a
 developer sets to see what an AVX2-only CPU sees) is honoured like a missing flag.
 ``QA_PRECISION`` overrides the choice. Threads: the cores this process may run on.
+fp32 and int8 run as ONNX Runtime graphs, bf16 in torch (:mod:`qa.reader`).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-PRECISIONS = ("fp32", "bf16", "int8")  # int8: an ONNX Runtime graph (qa/runtime.py), by request only: it loses accuracy
+PRECISIONS = ("fp32", "bf16", "int8")  # int8 by request only: it loses accuracy
 # oneDNN's ISA names in rising order; a cap below AVX10_1_512_AMX rules out AMX
 ONEDNN_ISAS = ("SSE41", "AVX", "AVX2", "AVX2_VNNI", "AVX2_VNNI_2", "AVX512_CORE", "AVX512_CORE_VNNI", "AVX512_CORE_BF16", "AVX10_1_512", "AVX10_1_512_AMX", "AVX10_1_512_AMX_FP16")
 REPORTED_FLAGS = ("avx2", "avx_vnni", "avx512f", "avx512_vnni", "avx512_bf16", "amx_tile", "amx_bf16", "amx_int8")

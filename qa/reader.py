@@ -15,7 +15,7 @@ over no-answer) into a confidence and abstains on it. Span edges follow
 Windows of many questions go through the model together (:meth:`Reader.run_batch`), sorted
 by length and cut to the longest in each batch, so short windows never pay for long ones.
 Precision (fp32, bf16 or int8) is chosen for the CPU by :mod:`qa.cpu` unless given; fp32 and
-bf16 run in torch, int8 as an ONNX Runtime graph (:mod:`qa.runtime`).
+int8 run as ONNX Runtime graphs (:mod:`qa.runtime`), bf16 (CPUs with AMX) in torch.
 
 With ``reread`` (the default: one more, short forward pass, about +36 ms a question), the
 top spans are read again in their sentence alone and ranked by the mean of the two margins.
@@ -28,17 +28,17 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 
 from qa.answer_form import sentence_bounds, shape_span
 from qa.cpu import PRECISIONS, plan
-from qa.e5 import ensure_model
-from qa.settings import quiet_transformers
+from qa.e5 import load_bert, load_tokenizer, model_hash
+from qa.word_embeddings import Q4Table, load_word_embeddings
 
 READER_WEIGHTS = Path(__file__).parent / "weights" / "reader.safetensors"
-WORD_EMBEDDINGS = "embeddings.word_embeddings.weight"  # in the base checkpoint; replaced by the shared 4-bit copy
 MAX_LENGTH = 384
 STRIDE = 128
 MAX_QUESTION_TOKENS = 64
@@ -95,43 +95,20 @@ class Windows:
         return Windows(self.input_ids[rows], self.attention_mask[rows], self.offsets[rows], self.context[rows], self.sample[rows] - first_sample)
 
 
-def load_tokenizer():
-    from transformers import AutoTokenizer
-
-    return AutoTokenizer.from_pretrained(str(ensure_model()))
-
-
-def load_model(weights: Path | None = READER_WEIGHTS, word_embeddings=None):
-    """Base e5 encoder + QA head, with the shipped (or given) overlay applied.
-
-    ``word_embeddings`` may be the retriever's (frozen, 4-bit) module, so reader and
-    retriever hold one copy; without it they are loaded from the cache. The fp32
-    word-embedding matrix is never materialised.
-    """
-    import torch
-    from safetensors import safe_open
+def load_model(weights: Path | None = READER_WEIGHTS, word_embeddings: Q4Table | None = None):
+    """The reader as a torch model (for training, bf16 and graph export): the e5 encoder and
+    a QA head, with the shipped (or given) overlay applied (``None``: an untrained head).
+    ``word_embeddings``: the retriever's 4-bit table, so both hold one copy."""
     from safetensors.torch import load_file
-    from transformers import BertConfig, BertForQuestionAnswering
 
-    from qa.word_embeddings import load_word_embeddings
-
-    quiet_transformers()
-    config = BertConfig.from_pretrained(str(ensure_model()))
-    vocab_size, config.vocab_size = config.vocab_size, config.pad_token_id + 1  # placeholder matrix
-    model = BertForQuestionAnswering(config)
-    config.vocab_size = vocab_size
-    model.bert.embeddings.word_embeddings = load_word_embeddings() if word_embeddings is None else word_embeddings
-    with safe_open(str(ensure_model() / "model.safetensors"), "pt") as f:
-        state = {"bert." + k: f.get_tensor(k) for k in f.keys() if k != WORD_EMBEDDINGS}
+    model = load_bert("BertForQuestionAnswering", word_embeddings or load_word_embeddings())
     if weights is not None:
         if not Path(weights).is_file():
             raise FileNotFoundError(f"reader weights not found: {weights}")
-        state.update({k: v.float() for k, v in load_file(weights).items()})
-    missing, unexpected = model.load_state_dict(state, strict=False)
-    untrained = {"qa_outputs.weight", "qa_outputs.bias"} if weights is None else set()
-    if unexpected or set(missing) != untrained:
-        raise RuntimeError(f"reader weights do not fit the model: missing={missing} unexpected={unexpected}")
-    return model.eval().to(torch.float32)
+        missing, unexpected = model.load_state_dict({k: v.float() for k, v in load_file(weights).items()}, strict=False)
+        if unexpected or missing:
+            raise RuntimeError(f"reader weights do not fit the model: missing={missing} unexpected={unexpected}")
+    return model
 
 
 def clip_question(tokenizer, question: str) -> str:
@@ -228,12 +205,14 @@ class Reader:
 
     Given the retriever's ``embedder`` it shares its tokenizer (the 250k-piece unigram
     model alone takes about 300 MB) and its word embeddings. ``precision`` ``None``: the
-    choice of :func:`qa.cpu.plan` (bf16 only on CPUs with native bf16 matrix units).
+    choice of :func:`qa.cpu.plan` (bf16 only on CPUs with native bf16 matrix units). fp32 and
+    int8 run as ONNX Runtime graphs, exported from the torch model into the cache on first
+    use; bf16 runs the torch model.
     """
 
     def __init__(
         self,
-        weights: Path | None = READER_WEIGHTS,
+        weights: Path = READER_WEIGHTS,
         embedder=None,
         max_length=MAX_LENGTH,
         stride=STRIDE,
@@ -243,32 +222,37 @@ class Reader:
         precision = precision or plan().precision
         if precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {PRECISIONS}, not {precision!r}")
-        if embedder is None:
-            self.tokenizer, self.model = load_tokenizer(), load_model(weights)
-        else:
-            self.tokenizer = embedder.model.tokenizer
-            self.model = load_model(weights, embedder.word_embeddings)
-        import torch
-
+        if not Path(weights).is_file():
+            raise FileNotFoundError(f"reader weights not found: {weights}")
+        self.weights = Path(weights)
+        self.tokenizer = load_tokenizer() if embedder is None else embedder.tokenizer
+        self.word_embeddings = load_word_embeddings() if embedder is None else embedder.word_embeddings
+        self.precision = precision
         self.graph = None
-        if precision == "int8":
+        if precision != "bf16":
             from qa.runtime import OnnxEncoder
 
-            self.graph = OnnxEncoder(self.model, ("start_logits", "end_logits"), "reader", "int8")
-        elif precision == "bf16":  # autocast would cast every Linear weight again on each forward (9 ms a pass)
-            for module in self.model.modules():
-                if isinstance(module, torch.nn.Linear):
-                    module.to(torch.bfloat16)
-        self.precision = precision
+            sources = (model_hash(), self.weights)
+            self.graph = OnnxEncoder(lambda: self.model, self.word_embeddings, ("start_logits", "end_logits"), "reader", sources, precision)
         self.max_length = max_length
         self.stride = stride
         self.reread = reread
 
+    @cached_property
+    def model(self):
+        """The torch model (its Linear weights in bf16 when that is the precision)."""
+        import torch
+
+        model = load_model(self.weights, self.word_embeddings)
+        if self.precision == "bf16":  # autocast would cast every Linear weight again on each forward (9 ms a pass)
+            for module in model.modules():
+                if isinstance(module, torch.nn.Linear):
+                    module.to(torch.bfloat16)
+        return model
+
     def logits(self, windows: Windows, batch_tokens: int = BATCH_TOKENS) -> tuple[np.ndarray, np.ndarray]:
         """Start/end logits of every window: longest first, in batches of about
         ``batch_tokens`` tokens, each cut to its longest window (padding scores -1e4)."""
-        import torch
-
         lengths = windows.attention_mask.sum(axis=1)
         order = np.argsort(-lengths, kind="stable")
         start = np.full(windows.input_ids.shape, -1e4, dtype=np.float32)
@@ -281,7 +265,9 @@ class Reader:
             if self.graph is not None:
                 start[rows, :width], end[rows, :width] = self.graph(ids, mask)
             else:
-                with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.precision == "bf16"):
+                import torch
+
+                with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16):
                     out = self.model(input_ids=torch.from_numpy(ids), attention_mask=torch.from_numpy(mask))
                 start[rows, :width] = out.start_logits.float().numpy()
                 end[rows, :width] = out.end_logits.float().numpy()

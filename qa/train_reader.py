@@ -28,7 +28,8 @@ import numpy as np
 
 from qa.cpu import native_bf16
 from qa.answer_form import sentence_bounds
-from qa.reader import encode_windows, load_model, load_tokenizer
+from qa.e5 import load_tokenizer
+from qa.reader import encode_windows, load_model
 from qa.squad import Example, load_squad
 
 

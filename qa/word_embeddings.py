@@ -2,35 +2,52 @@
 
 250,037 x 384 weights are 384 MB in fp32 but 54 MB as Q4_0 blocks; rows are
 dequantised only for the tokens looked up, to exactly the fp32 values the rebuilt
-model holds. Retriever and reader share one instance.
+model holds. Retriever and reader share one table: the ONNX Runtime graphs take its rows
+as ``inputs_embeds`` (no torch needed), torch models look them up through
+:func:`as_torch_module`.
 """
 
 from __future__ import annotations
 
-import torch
+from dataclasses import dataclass
 
-from qa.e5 import WORD_Q4_FILE, ensure_model
+import numpy as np
 
-
-class Q4Embedding(torch.nn.Module):
-    """Drop-in for ``nn.Embedding`` over Q4_0 blocks (scales ``[V, B]``, nibbles ``[V, B, 16]``)."""
-
-    def __init__(self, scales: torch.Tensor, nibbles: torch.Tensor):
-        super().__init__()
-        self.register_buffer("scales", scales.float(), persistent=False)
-        self.register_buffer("nibbles", nibbles, persistent=False)
-        self.num_embeddings = nibbles.shape[0]
-        self.embedding_dim = nibbles.shape[1] * 32
-
-    def forward(self, input_ids: torch.Tensor) -> torch.Tensor:
-        packed = self.nibbles[input_ids]
-        values = torch.cat([packed & 0x0F, packed >> 4], dim=-1).float() - 8
-        return (values * self.scales[input_ids].unsqueeze(-1)).flatten(-2)
+from qa.e5 import WORD_Q4_FILE, dequantise_q4, ensure_model
 
 
-def load_word_embeddings() -> Q4Embedding:
+@dataclass(frozen=True)
+class Q4Table:
+    """Q4_0 blocks: fp16 scales ``[V, B]`` and packed nibbles ``[V, B, 16]``."""
+
+    scales: np.ndarray
+    nibbles: np.ndarray
+
+    def rows(self, ids: np.ndarray) -> np.ndarray:
+        """fp32 embeddings ``[*ids.shape, 384]`` of the token ids."""
+        flat = np.asarray(ids).reshape(-1)
+        return dequantise_q4(self.scales[flat], self.nibbles[flat]).reshape(*np.shape(ids), -1)
+
+
+def load_word_embeddings() -> Q4Table:
     """The e5 word embeddings from the cached model folder."""
-    from safetensors.torch import load_file
+    from safetensors.numpy import load_file
 
     blocks = load_file(str(ensure_model() / WORD_Q4_FILE))
-    return Q4Embedding(blocks["scales"], blocks["nibbles"])
+    return Q4Table(blocks["scales"], blocks["nibbles"])
+
+
+def as_torch_module(table: Q4Table):
+    """``table`` as a drop-in for a frozen ``nn.Embedding`` (no parameters, no state)."""
+    import torch
+
+    class Q4Embedding(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.table = table
+            self.num_embeddings, self.embedding_dim = table.nibbles.shape[0], table.nibbles.shape[1] * 32
+
+        def forward(self, input_ids: torch.Tensor) -> torch.Tensor:
+            return torch.from_numpy(table.rows(input_ids.cpu().numpy())).to(input_ids.device)
+
+    return Q4Embedding()

@@ -101,8 +101,9 @@ def test_no_contexts_gives_no_spans(reader):
 
 def test_reader_shares_the_retrievers_tokenizer_and_word_embeddings(assistant):
     embedder = assistant.retriever.embedder
-    assert assistant.reader.tokenizer is embedder.model.tokenizer
-    assert assistant.reader.model.bert.embeddings.word_embeddings is embedder.word_embeddings
+    assert assistant.reader.tokenizer is embedder.tokenizer
+    assert assistant.reader.word_embeddings is embedder.word_embeddings
+    assert assistant.reader.model.bert.embeddings.word_embeddings.table is embedder.word_embeddings
 
 
 @pytest.mark.parametrize(

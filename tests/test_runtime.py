@@ -1,21 +1,42 @@
-"""ONNX Runtime graphs: same numbers as torch, exported once, a damaged cache file redone."""
+"""ONNX Runtime graphs: same numbers as torch, exported once, a damaged cache file redone,
+and a process that finds them cached answers without importing torch."""
+
+import json
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 import torch
+from safetensors.torch import save_file
 from transformers import BertConfig, BertForQuestionAnswering
 
 from qa.runtime import OnnxEncoder
+from qa.word_embeddings import Q4Table, as_torch_module
+from tests.conftest import QUESTION, ROOT
 
 OUTPUTS = ("start_logits", "end_logits")
 
 
 @pytest.fixture
-def tiny_reader(tmp_path, monkeypatch):
+def tiny(tmp_path, monkeypatch):
+    """A small reader on a 100-row 4-bit table, and its weights file (the graph's source)."""
     monkeypatch.setenv("QA_CACHE", str(tmp_path))
     torch.manual_seed(0)
+    rng = np.random.default_rng(0)
+    table = Q4Table((rng.random((100, 1)) / 10).astype(np.float16), rng.integers(0, 256, (100, 1, 16), dtype=np.uint8))
     config = BertConfig(vocab_size=100, hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64)
-    return BertForQuestionAnswering(config).eval()
+    model = BertForQuestionAnswering(config).eval()
+    model.bert.embeddings.word_embeddings = as_torch_module(table)
+    weights = tmp_path / "tiny.safetensors"
+    save_file(model.state_dict(), str(weights))
+    return model, table, weights
+
+
+def graph_of(tiny, build=None) -> OnnxEncoder:
+    model, table, weights = tiny
+    return OnnxEncoder(build or (lambda: model), table, OUTPUTS, "reader", (weights,))
 
 
 def torch_logits(model, ids, mask):
@@ -24,32 +45,34 @@ def torch_logits(model, ids, mask):
     return out.start_logits.numpy(), out.end_logits.numpy()
 
 
-def test_graph_gives_torchs_logits_for_any_batch_and_length(tiny_reader):
-    graph = OnnxEncoder(tiny_reader, OUTPUTS, "reader")
+def test_graph_gives_torchs_logits_for_any_batch_and_length(tiny):
+    graph = graph_of(tiny)
     rng = np.random.default_rng(0)
     for batch, tokens in ((1, 5), (3, 40)):
         ids = rng.integers(1, 100, (batch, tokens))
         mask = np.ones_like(ids)
         mask[-1, tokens // 2 :] = 0
-        for got, want in zip(graph(ids, mask), torch_logits(tiny_reader, ids, mask)):
+        for got, want in zip(graph(ids, mask), torch_logits(tiny[0], ids, mask)):
             np.testing.assert_allclose(got[mask == 1], want[mask == 1], atol=1e-4)
 
 
-def test_graph_is_exported_once_and_a_damaged_one_again(tiny_reader):
-    path = OnnxEncoder(tiny_reader, OUTPUTS, "reader").path
+def test_graph_is_exported_once_and_a_damaged_one_again(tiny):
+    path = graph_of(tiny).path
     written = path.stat().st_mtime_ns
-    assert OnnxEncoder(tiny_reader, OUTPUTS, "reader").path.stat().st_mtime_ns == written
+    assert graph_of(tiny, build=lambda: pytest.fail("exported again")).path.stat().st_mtime_ns == written
     path.write_bytes(b"not a graph")
-    graph = OnnxEncoder(tiny_reader, OUTPUTS, "reader")
+    graph = graph_of(tiny)
     ids = np.array([[5, 6, 7]])
-    np.testing.assert_allclose(graph(ids, np.ones_like(ids))[0], torch_logits(tiny_reader, ids, np.ones_like(ids))[0], atol=1e-4)
+    np.testing.assert_allclose(graph(ids, np.ones_like(ids))[0], torch_logits(tiny[0], ids, np.ones_like(ids))[0], atol=1e-4)
 
 
-def test_other_weights_get_another_graph(tiny_reader):
-    before = OnnxEncoder(tiny_reader, OUTPUTS, "reader").path
+def test_other_weights_get_another_graph(tiny):
+    before = graph_of(tiny).path
+    model, _, weights = tiny
     with torch.no_grad():
-        tiny_reader.qa_outputs.bias += 1
-    assert OnnxEncoder(tiny_reader, OUTPUTS, "reader").path != before
+        model.qa_outputs.bias += 1
+    save_file(model.state_dict(), str(weights))
+    assert graph_of(tiny).path != before
 
 
 def test_query_vector_is_sentence_transformers_vector(embedder):
@@ -60,7 +83,6 @@ def test_query_vector_is_sentence_transformers_vector(embedder):
 
 def test_int8_reader_finds_the_same_answer(embedder, article):
     from qa.reader import Reader
-    from tests.conftest import QUESTION
 
     reader = Reader(embedder=embedder, precision="int8")
     assert reader.graph is not None and reader.graph.path.name == "reader.int8.onnx"
@@ -69,9 +91,20 @@ def test_int8_reader_finds_the_same_answer(embedder, article):
     assert (best.text, best.context_index, contexts[1][best.start : best.end]) == ("100万辆", 1, "100万辆")
 
 
-def test_query_graph_key_is_the_same_in_every_process(embedder):
-    from qa.embedder import Embedder
-    from qa.runtime import weights_key
+def test_cached_graphs_answer_without_torch(embedder):
+    """With the graphs and the index cached, a new process answers in fp32 without importing
+    torch or sentence-transformers (their imports were most of a cold start)."""
+    from qa.reader import Reader
 
-    again = Embedder()
-    assert weights_key(again.model[0].auto_model, "e5", "fp32") == weights_key(embedder.model[0].auto_model, "e5", "fp32")
+    Reader(embedder=embedder, precision="fp32")  # the graphs this process will find
+    embedder.query(QUESTION)
+    code = (
+        "import json, sys; from qa import Assistant\n"
+        f"a = Assistant().ask({QUESTION!r})\n"
+        "print(json.dumps([a.answer, a.start, sorted(m for m in ('torch', 'sentence_transformers') if m in sys.modules)]))"
+    )
+    env = {**os.environ, "QA_PRECISION": "fp32"}
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True, cwd=ROOT, env=env, timeout=300).stdout
+    answer, start, heavy = json.loads(out.strip().splitlines()[-1])
+    assert (answer, heavy) == ("100万辆", [])
+    assert start is not None

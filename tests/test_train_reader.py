@@ -11,7 +11,7 @@ from tests.conftest import QUESTION
 
 @pytest.fixture(scope="module")
 def tokenizer(embedder):
-    return embedder.model.tokenizer
+    return embedder.tokenizer
 
 
 @pytest.fixture(scope="module")
