@@ -21,7 +21,7 @@ from qa.script import in_script_of, is_simplified
 ABSTAIN_MESSAGE = "文章中没有找到这个问题的答案"
 MAX_QUESTION_CHARS = 2000
 DEFAULT_K = 3
-DECISIVE = 0.75  # on the calibration of qa/weights/calibration.json; see README, "Reading fewer tokens"
+DECISIVE = 0.6  # on the calibration of qa/weights/calibration.json; see README, "Reading fewer tokens"
 
 
 @dataclass(frozen=True)
