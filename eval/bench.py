@@ -8,8 +8,9 @@ CPU-bound neighbour). The floor is one plain fp32 pass of the e5 encoder over on
 window, best of 1 and 2 threads; ``ratio`` = median answer time / floor. The same figures
 are measured again in a child process with ``ONEDNN_MAX_CPU_ISA=AVX2`` and
 ``MKL_ENABLE_INSTRUCTIONS=AVX2``, so a developer on an AMX machine sees what an AVX2 user
-sees. The cap reaches torch (oneDNN, MKL) and the choice of int8 graph (7-bit weights without
-VNNI), not ONNX Runtime's own kernels, which have no such switch. The full run adds cold start (new process to first answer) and the peak RSS of a
+sees. The cap reaches torch (oneDNN, MKL: the floor, and the bf16 reader) and the choice of
+int8 graph (7-bit weights without VNNI), not ONNX Runtime's own kernels (the fp32 and int8
+reader, the query), which have no such switch. The full run adds cold start (new process to first answer) and the peak RSS of a
 fresh process answering every question; ``--large`` the same timings on a corpus about
 100x the article (the CMRC 2018 dev paragraphs). ``--quick`` (about a minute): 40
 questions, no cold start. Run it on an otherwise idle machine.
@@ -204,8 +205,9 @@ def avx2_view(quick: bool) -> dict:
 
 def print_view(name: str, r: dict) -> None:
     print(f"\n== {name}: {r['cpu']}; flags {' '.join(r['isa_flags'])}" + (f", capped at {r['isa_cap']}" if r["isa_cap"] else "") + f"; precision {r['precision']}, {r['threads']} threads")
-    if r["precision"] == "int8" and r["isa_cap"]:
-        print(f"   int8 graph with {'8' if r['int8_dot_products'] else '7'}-bit weights as this view's CPU gets them; ONNX Runtime's kernels ignore the cap, so its speed here is the uncapped CPU's")
+    if r["precision"] != "bf16" and r["isa_cap"]:
+        int8 = f"int8 graph with {'8' if r['int8_dot_products'] else '7'}-bit weights as this view's CPU gets them; " if r["precision"] == "int8" else ""
+        print(f"   {int8}ONNX Runtime's kernels ignore the cap, so the reader's and the query's speed here are the uncapped CPU's; the floor (torch) is capped")
     print(f"{'stage':<10}{'idle p50':>10}{'idle p95':>10}{'noisy p50':>10}{'noisy p95':>10}{'once p50':>11}")
     for s in STAGES:
         idle, noisy, once = r["idle"].get(s), r["noisy_neighbour"].get(s), r["read_once"].get(s)
