@@ -91,13 +91,13 @@ def test_int8_reader_finds_the_same_answer(embedder, article):
     assert (best.text, best.context_index, contexts[1][best.start : best.end]) == ("100万辆", 1, "100万辆")
 
 
-def test_cached_graphs_answer_without_torch(embedder):
+def test_cached_graphs_answer_without_torch(embedder, retriever):
     """With the graphs and the index cached, a new process answers in fp32 without importing
     torch or sentence-transformers (their imports were most of a cold start)."""
     from qa.reader import Reader
 
-    Reader(embedder=embedder, precision="fp32")  # the graphs this process will find
-    embedder.query(QUESTION)
+    Reader(embedder=embedder, precision="fp32")  # the graphs (and, via the retriever, the index) the child will find
+    retriever.search(QUESTION)
     code = (
         "import json, sys; from qa import Assistant\n"
         f"a = Assistant().ask({QUESTION!r})\n"
