@@ -95,6 +95,13 @@ class Windows:
         return Windows(self.input_ids[rows], self.attention_mask[rows], self.offsets[rows], self.context[rows], self.sample[rows] - first_sample)
 
 
+def weights_file(weights: Path) -> Path:
+    """``weights`` as a path; ``FileNotFoundError`` when there is no such file."""
+    if not Path(weights).is_file():
+        raise FileNotFoundError(f"reader weights not found: {weights}")
+    return Path(weights)
+
+
 def load_model(weights: Path | None = READER_WEIGHTS, word_embeddings: Q4Table | None = None):
     """The reader as a torch model (for training, bf16 and graph export): the e5 encoder and
     a QA head, with the shipped (or given) overlay applied (``None``: an untrained head).
@@ -103,9 +110,7 @@ def load_model(weights: Path | None = READER_WEIGHTS, word_embeddings: Q4Table |
 
     model = load_bert("BertForQuestionAnswering", word_embeddings or load_word_embeddings())
     if weights is not None:
-        if not Path(weights).is_file():
-            raise FileNotFoundError(f"reader weights not found: {weights}")
-        missing, unexpected = model.load_state_dict({k: v.float() for k, v in load_file(weights).items()}, strict=False)
+        missing, unexpected = model.load_state_dict({k: v.float() for k, v in load_file(weights_file(weights)).items()}, strict=False)
         if unexpected or missing:
             raise RuntimeError(f"reader weights do not fit the model: missing={missing} unexpected={unexpected}")
     return model
@@ -222,9 +227,7 @@ class Reader:
         precision = precision or plan().precision
         if precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {PRECISIONS}, not {precision!r}")
-        if not Path(weights).is_file():
-            raise FileNotFoundError(f"reader weights not found: {weights}")
-        self.weights = Path(weights)
+        self.weights = weights_file(weights)
         self.tokenizer = load_tokenizer() if embedder is None else embedder.tokenizer
         self.word_embeddings = load_word_embeddings() if embedder is None else embedder.word_embeddings
         self.precision = precision

@@ -3,11 +3,14 @@
 Torch pays a fixed cost per op and repacks each weight matrix per call: a 20-token query
 takes about 47 ms through the torch encoder and 16 ms (fp32) through ONNX Runtime, whose
 MLAS kernels hold the weights prepacked. A process that finds its graphs in the cache
-answers without importing torch or transformers' models at all (about 5 s of a cold start). ``int8`` quantises the weights of the MatMuls per
-output channel (dynamic activations), except the feed-forward output projections, whose
-outliers cost most (first 200 CMRC dev questions, F1 76.93 in fp32: 75.75 with every MatMul
-in int8, 76.52 without those 12); embeddings, LayerNorms and attention products stay fp32. Without VNNI (AVX2 or AVX-512 alone, or an ISA cap below it) the u8 x s8 products are summed
-in 16 bits and may saturate, so there the weights keep 7 bits (ONNX Runtime's ``reduce_range``).
+answers without importing torch or transformers' models at all (about 5 s of a cold start).
+
+``int8`` quantises the weights of the MatMuls per output channel (dynamic activations),
+except the feed-forward output projections, whose outliers cost most (first 200 CMRC dev
+questions, F1 76.93 in fp32: 75.75 with every MatMul in int8, 76.52 without those 12);
+embeddings, LayerNorms and attention products stay fp32. Without VNNI (AVX2 or AVX-512 alone,
+or an ISA cap below it) the u8 x s8 products are summed in 16 bits and may saturate, so there
+the weights keep 7 bits (ONNX Runtime's ``reduce_range``).
 
 The word-embedding lookup stays outside (the shared 4-bit rows of
 :mod:`qa.word_embeddings`, in numpy): a graph takes ``inputs_embeds`` and ``attention_mask``,
