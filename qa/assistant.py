@@ -1,4 +1,4 @@
-"""The assistant: retrieve the top chunks, read them in one batch, answer or abstain.
+"""The assistant: retrieve the top chunks, read them best first until one settles it, answer or abstain.
 
 It is composed of the stages it is given (``Assistant(retriever, reader)``); with none it
 builds the common case, the bundled article, with one shared embedder.
@@ -112,8 +112,8 @@ class Assistant:
     ):
         """Without a retriever or reader, those of :meth:`from_corpus` for the bundled article.
         ``abstain_below`` overrides the calibration's threshold (0: never abstain on confidence);
-        ``decisive``: the confidence at which the first chunk's answer is taken without reading
-        the others (``None``: always read all ``k`` chunks together)."""
+        ``decisive``: the confidence at which the best answer so far is taken without reading
+        the remaining chunks (``None``: always read all ``k`` chunks together)."""
         if retriever is None or reader is None:
             built = Assistant.from_corpus()
             retriever, reader = retriever or built.retriever, reader or built.reader
@@ -167,18 +167,19 @@ class Assistant:
         return answer
 
     def _read(self, query: str, contexts: list[str]) -> Reading:
-        """The reader's spans over ``contexts``. With ``decisive`` set, the first (best-ranked)
-        chunk is read alone first, and the others only when its best admissible answer has a
-        confidence below ``decisive``: most questions are settled by one chunk's tokens."""
-        if self.decisive is None or len(contexts) < 2:
+        """The reader's spans over ``contexts``. With ``decisive`` set, the chunks are read one
+        at a time, best-ranked first, until the best admissible answer so far has a confidence
+        of at least ``decisive``: most questions are settled by one chunk's tokens."""
+        if self.decisive is None:
             return self.reader.run(query, contexts, reread=False)
-        first = self.reader.run(query, contexts[:1], reread=False)
-        best = next((s for s in first.spans if admits(query, s.text)), None)
-        if best and self.calibration.judge(query, best.score, contexts[0])[1] >= self.decisive:
-            return first
-        rest = self.reader.run(query, contexts[1:], reread=False)
-        spans = first.spans + [replace(s, context_index=s.context_index + 1) for s in rest.spans]
-        return Reading(sorted(spans, key=lambda s: s.score, reverse=True)[:TOP_N])
+        spans: list[Span] = []
+        for index, context in enumerate(contexts):
+            spans += [replace(s, context_index=index) for s in self.reader.run(query, [context], reread=False).spans]
+            spans.sort(key=lambda s: s.score, reverse=True)
+            best = next((s for s in spans if admits(query, s.text)), None)
+            if best and self.calibration.judge(query, best.score, contexts[best.context_index])[1] >= self.decisive:
+                break
+        return Reading(spans[:TOP_N])
 
     def _answer(self, question: str, query: str, spans: list[DocumentSpan], hits: list[Hit]) -> Answer:
         if not spans:

@@ -159,7 +159,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-k", type=int, default=None, help="chunks to read per question")
     p.add_argument("--weights", type=Path, help="reader weights to evaluate (default: the shipped ones)")
     p.add_argument("--reread", action=argparse.BooleanOptionalAction, help=REREAD_HELP)
-    p.add_argument("--decisive", type=float, metavar="C", help="take the first chunk's answer at confidence >= C without reading the others (0: always read all)")
+    p.add_argument("--decisive", type=float, metavar="C", help="read the chunks one at a time, best first, and stop once an answer has confidence >= C (0: always read all together)")
     _precision_arg(p)
     _corpus_arg(p)
     p.set_defaults(func=cmd_eval)

@@ -43,7 +43,7 @@ MAX_LENGTH = 384
 STRIDE = 128
 MAX_QUESTION_TOKENS = 64
 MAX_ANSWER_TOKENS = 32
-PAD_MULTIPLE = 32  # few distinct input shapes: oneDNN caches kernels per shape
+PAD_MULTIPLE = 32  # torch (bf16): few distinct input shapes, as oneDNN caches kernels per shape
 TOP_N = 5  # spans kept per question
 BATCH_TOKENS = 4096  # tokens per forward pass when reading many windows
 
@@ -124,9 +124,9 @@ def clip_question(tokenizer, question: str) -> str:
     return question[: offsets[MAX_QUESTION_TOKENS - 1][1]]
 
 
-def encode_windows(tokenizer, questions: list[str], contexts: list[str], max_length=MAX_LENGTH, stride=STRIDE, full_length=False) -> Windows:
+def encode_windows(tokenizer, questions: list[str], contexts: list[str], max_length=MAX_LENGTH, stride=STRIDE, full_length=False, pad_multiple=PAD_MULTIPLE) -> Windows:
     """Question/context pairs as overlapping windows, padded to ``max_length`` or else to
-    the next multiple of ``PAD_MULTIPLE`` tokens."""
+    the next multiple of ``pad_multiple`` tokens."""
     enc = tokenizer(
         [clip_question(tokenizer, q) for q in questions],
         contexts,
@@ -136,7 +136,7 @@ def encode_windows(tokenizer, questions: list[str], contexts: list[str], max_len
         return_overflowing_tokens=True,
         return_offsets_mapping=True,
         padding="max_length" if full_length else "longest",
-        pad_to_multiple_of=None if full_length else PAD_MULTIPLE,
+        pad_to_multiple_of=None if full_length else pad_multiple,
         return_tensors="np",
     )
     offsets = enc["offset_mapping"]
@@ -164,7 +164,9 @@ def decode(windows: Windows, start_logits: np.ndarray, end_logits: np.ndarray, c
         window_null = float(start_logits[w, 0] + end_logits[w, 0])
         scores = start_logits[w][:, None] + end_logits[w][None, :] - window_null
         scores = np.where(band & mask[:, None] & mask[None, :], scores, -np.inf)
-        best = np.argsort(scores, axis=None)[::-1][:top_n]
+        flat = scores.ravel()
+        best = np.argpartition(flat, -min(top_n, flat.size))[-top_n:]
+        best = best[np.argsort(flat[best])[::-1]]
         ctx_index = int(windows.sample[w])
         context = contexts[ctx_index]
         offsets = windows.offsets[w]
@@ -232,6 +234,7 @@ class Reader:
         self.word_embeddings = load_word_embeddings() if embedder is None else embedder.word_embeddings
         self.precision = precision
         self.graph = None
+        self.pad_multiple = PAD_MULTIPLE if precision == "bf16" else 1  # ONNX Runtime has no per-shape kernels: no padding to pay for
         if precision != "bf16":
             from qa.runtime import OnnxEncoder
 
@@ -262,7 +265,7 @@ class Reader:
         end = start.copy()
         i = 0
         while i < len(order):
-            width = int(-(-lengths[order[i]] // PAD_MULTIPLE) * PAD_MULTIPLE)
+            width = int(-(-lengths[order[i]] // self.pad_multiple) * self.pad_multiple)
             rows = order[i : i + max(1, batch_tokens // width)]
             ids, mask = windows.input_ids[rows, :width], windows.attention_mask[rows, :width]
             if self.graph is not None:
@@ -316,7 +319,7 @@ class Reader:
         pairs = [(k, q, c) for k, (q, contexts) in enumerate(items) for c in contexts]
         if not pairs:
             return [[] for _ in items]
-        windows = encode_windows(self.tokenizer, [q for _, q, _ in pairs], [c for *_, c in pairs], self.max_length, self.stride)
+        windows = encode_windows(self.tokenizer, [q for _, q, _ in pairs], [c for *_, c in pairs], self.max_length, self.stride, pad_multiple=self.pad_multiple)
         start, end = self.logits(windows)
         pair_owner = np.array([k for k, _, _ in pairs])
         owner = pair_owner[windows.sample]

@@ -16,7 +16,9 @@ The word-embedding lookup stays outside (the shared 4-bit rows of
 :mod:`qa.word_embeddings`, in numpy): a graph takes ``inputs_embeds`` and ``attention_mask``,
 so it holds no 384 MB vocabulary matrix. Graphs go to ``$QA_CACHE/onnx/KEY/``, keyed by the
 files their weights come from and the library versions, written to a temporary folder first
-and renamed, so an interrupted export is redone, never half-read.
+and renamed, so an interrupted export is redone, never half-read. Each use touches the graph's folder;
+beyond the ``KEEP_GRAPHS`` most recently used of a name and precision (an 86 MB reader graph
+per weights file evaluated) the older ones are removed.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ GRAPH_PRECISIONS = ("fp32", "int8")
 OPSET = 17
 INT8_RECIPE = "MatMul weights per channel, feed-forward output projections fp32"  # in the cache key
 EXPORT_RECIPE = "inputs_embeds, eager attention"  # in the cache key
+KEEP_GRAPHS = 3  # most recently used graphs kept per name and precision
 
 
 def graph_key(sources: tuple[str | Path, ...], name: str, precision: str) -> str:
@@ -118,6 +121,21 @@ def export(module, outputs: tuple[str, ...], path: Path, precision: str) -> None
         os.replace(Path(tmp) / f"{precision}.onnx", path)
 
 
+def prune(root: Path, file_name: str, keep: int = KEEP_GRAPHS) -> None:
+    """Remove the folders under ``root`` holding a ``file_name`` graph, all but the ``keep`` most
+    recently used (a loaded session holds its graph in memory; a removed one is exported again)."""
+
+    def last_used(folder: Path) -> float:
+        try:
+            return folder.stat().st_mtime
+        except FileNotFoundError:  # pruned by another process meanwhile
+            return 0.0
+
+    folders = sorted((graph.parent for graph in root.glob(f"*/{file_name}")), key=last_used, reverse=True)
+    for stale in folders[keep:]:
+        shutil.rmtree(stale, ignore_errors=True)
+
+
 class OnnxEncoder:
     """An e5 encoder run by ONNX Runtime: ``encoder(input_ids, attention_mask)`` returns the
     graph's outputs (numpy, fp32). The graph is looked up under :func:`graph_key` of
@@ -156,6 +174,8 @@ class OnnxEncoder:
                 if attempt:
                     raise
                 shutil.rmtree(folder, ignore_errors=True)
+        os.utime(folder)  # last used
+        prune(folder.parent, self.path.name)
 
     def __call__(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> list[np.ndarray]:
         embeds = self.word_embeddings.rows(input_ids)

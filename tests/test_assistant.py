@@ -108,6 +108,20 @@ def test_assistant_is_composed_of_the_stages_it_is_given(assistant):
     assert len(composed.ask(QUESTION, k=4).passages) == 4  # per-call override
 
 
+def test_chunks_are_read_one_at_a_time_until_one_settles_it(assistant, monkeypatch):
+    from qa.assistant import Assistant
+
+    chunks_per_reading = []
+    run = assistant.reader.run
+    monkeypatch.setattr(assistant.reader, "run", lambda question, contexts, **kw: chunks_per_reading.append(len(contexts)) or run(question, contexts, **kw))
+    assert assistant.ask(QUESTION).answer == "100万辆" and chunks_per_reading == [1]  # the first chunk is decisive
+    chunks_per_reading.clear()
+    assert assistant.ask("重庆信息与智慧医学研究院的院长是谁？").abstained and chunks_per_reading == [1, 1, 1]  # none is
+    chunks_per_reading.clear()
+    together = Assistant(assistant.retriever, assistant.reader, decisive=None)
+    assert together.ask(QUESTION).answer == "100万辆" and chunks_per_reading == [3]
+
+
 def test_answer_carries_its_stage_timings(assistant):
     assert assistant.reader.reread  # reading twice is the default
     once = assistant.ask(QUESTION, reread=False)

@@ -12,7 +12,7 @@ import torch
 from safetensors.torch import save_file
 from transformers import BertConfig, BertForQuestionAnswering
 
-from qa.runtime import OnnxEncoder
+from qa.runtime import KEEP_GRAPHS, OnnxEncoder
 from qa.word_embeddings import Q4Table, as_torch_module
 from tests.conftest import QUESTION, ROOT
 
@@ -73,6 +73,20 @@ def test_other_weights_get_another_graph(tiny):
         model.qa_outputs.bias += 1
     save_file(model.state_dict(), str(weights))
     assert graph_of(tiny).path != before
+
+
+def test_only_the_most_recently_used_graphs_are_kept(tiny, tmp_path):
+    model, table, _ = tiny
+    graphs = []
+    for k in range(KEEP_GRAPHS + 1):  # one more weights file than are kept; the first is used again before the last
+        with torch.no_grad():
+            model.qa_outputs.bias += 1
+        weights = tmp_path / f"w{k}.safetensors"
+        save_file(model.state_dict(), str(weights))
+        if k == KEEP_GRAPHS:
+            graph_of((model, table, graphs[0][0]), build=lambda: pytest.fail("exported again"))
+        graphs.append((weights, graph_of((model, table, weights)).path))
+    assert [path.is_file() for _, path in graphs] == [True, False] + [True] * (KEEP_GRAPHS - 1)
 
 
 def test_query_vector_is_sentence_transformers_vector(embedder):
