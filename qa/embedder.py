@@ -13,7 +13,7 @@ from functools import cached_property
 
 import numpy as np
 
-from qa.e5 import MAX_SEQ_LENGTH, MODEL_ID, PASSAGE_PREFIX, QUERY_PREFIX, ensure_model, load_bert, load_tokenizer, model_hash
+from qa.e5 import MAX_SEQ_LENGTH, MODEL_ID, PASSAGE_PREFIX, QUERY_PREFIX, encode, ensure_model, load_bert, load_tokenizer, model_hash
 from qa.settings import quiet_transformers
 from qa.word_embeddings import Q4Table, as_torch_module, load_word_embeddings
 
@@ -61,8 +61,9 @@ class Embedder:
 
     def query(self, text: str) -> np.ndarray:
         """The ``[1, 384]`` vector of ``query: text`` (mean of the token states, normalised)."""
-        enc = self.tokenizer(QUERY_PREFIX + text, truncation=True, max_length=MAX_SEQ_LENGTH, return_tensors="np")
-        (states,) = self.query_graph(enc["input_ids"], enc["attention_mask"])
-        mask = enc["attention_mask"][..., None].astype(np.float32)
+        (enc,) = encode(self.tokenizer, [QUERY_PREFIX + text], max_length=MAX_SEQ_LENGTH)
+        ids, attention = np.array([enc.ids]), np.array([enc.attention_mask])
+        (states,) = self.query_graph(ids, attention)
+        mask = attention[..., None].astype(np.float32)
         vector = (states * mask).sum(axis=1) / mask.sum(axis=1)
         return (vector / np.linalg.norm(vector, axis=1, keepdims=True)).astype(np.float32)

@@ -35,7 +35,7 @@ import numpy as np
 
 from qa.answer_form import sentence_bounds, shape_span
 from qa.cpu import PRECISIONS, plan
-from qa.e5 import load_bert, load_tokenizer, model_hash
+from qa.e5 import encode, load_bert, load_tokenizer, model_hash
 from qa.word_embeddings import Q4Table, load_word_embeddings
 
 READER_WEIGHTS = Path(__file__).parent / "weights" / "reader.safetensors"
@@ -118,7 +118,7 @@ def load_model(weights: Path | None = READER_WEIGHTS, word_embeddings: Q4Table |
 
 def clip_question(tokenizer, question: str) -> str:
     """Cut a question to ``MAX_QUESTION_TOKENS`` tokens so the context always fits."""
-    offsets = tokenizer(question, add_special_tokens=False, return_offsets_mapping=True)["offset_mapping"]
+    offsets = encode(tokenizer, [question], special_tokens=False)[0].offsets
     if len(offsets) <= MAX_QUESTION_TOKENS:
         return question
     return question[: offsets[MAX_QUESTION_TOKENS - 1][1]]
@@ -127,21 +127,19 @@ def clip_question(tokenizer, question: str) -> str:
 def encode_windows(tokenizer, questions: list[str], contexts: list[str], max_length=MAX_LENGTH, stride=STRIDE, full_length=False, pad_multiple=PAD_MULTIPLE) -> Windows:
     """Question/context pairs as overlapping windows, padded to ``max_length`` or else to
     the next multiple of ``pad_multiple`` tokens."""
-    enc = tokenizer(
-        [clip_question(tokenizer, q) for q in questions],
-        contexts,
-        truncation="only_second",
-        max_length=max_length,
-        stride=stride,
-        return_overflowing_tokens=True,
-        return_offsets_mapping=True,
-        padding="max_length" if full_length else "longest",
-        pad_to_multiple_of=None if full_length else pad_multiple,
-        return_tensors="np",
+    pairs = [(clip_question(tokenizer, q), c) for q, c in zip(questions, contexts)]
+    padding = {"pad_length": max_length} if full_length else {"pad_multiple": pad_multiple}
+    encodings = encode(tokenizer, pairs, max_length=max_length, stride=stride, **padding)
+    windows = [(k, w) for k, pair in enumerate(encodings) for w in (pair, *pair.overflowing)]
+    offsets = np.array([w.offsets for _, w in windows], dtype=np.int64).reshape(len(windows), -1, 2)
+    in_context = np.array([[s == 1 for s in w.sequence_ids] for _, w in windows], dtype=bool).reshape(offsets.shape[:2])
+    return Windows(
+        np.array([w.ids for _, w in windows], dtype=np.int64).reshape(offsets.shape[:2]),
+        np.array([w.attention_mask for _, w in windows], dtype=np.int64).reshape(offsets.shape[:2]),
+        offsets,
+        in_context & (offsets[..., 1] > offsets[..., 0]),
+        np.array([k for k, _ in windows], dtype=np.int64),
     )
-    offsets = enc["offset_mapping"]
-    in_context = np.array([[s == 1 for s in enc.sequence_ids(w)] for w in range(len(offsets))], dtype=bool).reshape(offsets.shape[:2])
-    return Windows(enc["input_ids"], enc["attention_mask"], offsets, in_context & (offsets[..., 1] > offsets[..., 0]), np.asarray(enc["overflow_to_sample_mapping"]))
 
 
 def span_band(n: int, max_answer_tokens: int = MAX_ANSWER_TOKENS) -> np.ndarray:

@@ -28,7 +28,7 @@ import numpy as np
 
 from qa.cpu import native_bf16
 from qa.answer_form import sentence_bounds
-from qa.e5 import load_tokenizer
+from qa.e5 import PAD_TOKEN, load_tokenizer
 from qa.reader import encode_windows, load_model
 from qa.squad import Example, load_squad
 
@@ -232,7 +232,7 @@ def train(train_files: list[str], out: Path, cfg: TrainConfig, init: Path | None
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
             loss = run.model(
                 input_ids=input_ids,
-                attention_mask=(input_ids != tokenizer.pad_token_id).long(),
+                attention_mask=(input_ids != tokenizer.token_to_id(PAD_TOKEN)).long(),
                 start_positions=torch.from_numpy(starts[batch]),
                 end_positions=torch.from_numpy(ends[batch]),
             ).loss

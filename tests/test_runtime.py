@@ -107,7 +107,7 @@ def test_int8_reader_finds_the_same_answer(embedder, article):
 
 def test_cached_graphs_answer_without_torch(embedder, retriever):
     """With the graphs and the index cached, a new process answers in fp32 without importing
-    torch or sentence-transformers (their imports were most of a cold start)."""
+    torch, transformers or sentence-transformers (their imports were most of a cold start)."""
     from qa.reader import Reader
 
     Reader(embedder=embedder, precision="fp32")  # the graphs (and, via the retriever, the index) the child will find
@@ -115,7 +115,7 @@ def test_cached_graphs_answer_without_torch(embedder, retriever):
     code = (
         "import json, sys; from qa import Assistant\n"
         f"a = Assistant().ask({QUESTION!r})\n"
-        "print(json.dumps([a.answer, a.start, sorted(m for m in ('torch', 'sentence_transformers') if m in sys.modules)]))"
+        "print(json.dumps([a.answer, a.start, sorted(m for m in ('torch', 'transformers', 'sentence_transformers') if m in sys.modules)]))"
     )
     env = {**os.environ, "QA_PRECISION": "fp32"}
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True, cwd=ROOT, env=env, timeout=300).stdout
