@@ -163,6 +163,20 @@ def test_reread_ranks_by_the_mean_of_chunk_and_sentence_margins(assistant, reade
     assert {(s.start, s.end, s.score) for s in reread.spans} == {(s.start, s.end, s.score) for s in plain.spans}
 
 
+def test_a_settled_reading_is_not_read_again(reader, article):
+    from qa.reader import Reading, Span
+
+    context = article[2551:2716]
+    a = context.index("100万辆")
+    spans = lambda runner_up: [Span("100万辆", 0, a, a + 5, 9.0), Span("100万", 0, a, a + 4, runner_up)]  # noqa: E731
+    settled, close = Reading(spans(9.0 - reader.settled_gap - 0.1)), Reading(spans(9.0 - reader.settled_gap + 0.1))
+    items = [(QUESTION, [context])] * 3
+    kept, reread, alone = reader.read_sentences(items, [settled, close, close])
+    assert kept == settled  # no sentence scores: the leader was far enough ahead
+    assert all(s.sentence_score is not None for s in reread.spans) and reread == alone
+    assert reader.read_sentences(items[:1], [settled])[0] == settled
+
+
 def test_a_batch_of_questions_reads_as_each_question_alone(reader, article):
     items = [(QUESTION, [article[3038:3201], article[2551:2716]]), ("长安汽车是哪天宣布新能源年销量破百万的？", [article[2551:2716]]), ("没有段落", []), (QUESTION, [article[:2700]])]
     batched = reader.run_batch(items)
