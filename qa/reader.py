@@ -132,12 +132,12 @@ def encode_windows(tokenizer, questions: list[str], contexts: list[str], max_len
     pairs = [(clip_question(tokenizer, q), c) for q, c in zip(questions, contexts)]
     padding = {"pad_length": max_length} if full_length else {"pad_multiple": pad_multiple}
     encodings = encode(tokenizer, pairs, max_length=max_length, stride=stride, **padding)
-    windows = [(k, w) for k, pair in enumerate(encodings) for w in (pair, *pair.overflowing)]
-    offsets = np.array([w.offsets for _, w in windows], dtype=np.int64).reshape(len(windows), -1, 2)
-    in_context = np.array([[s == 1 for s in w.sequence_ids] for _, w in windows], dtype=bool).reshape(offsets.shape[:2])
+    windows = [(k, w) for k, pair in enumerate(encodings) for w in (pair, *pair.overflowing)]  # all padded alike
+    offsets = np.array([w.offsets for _, w in windows], dtype=np.int64)
+    in_context = np.array([[s == 1 for s in w.sequence_ids] for _, w in windows], dtype=bool)
     return Windows(
-        np.array([w.ids for _, w in windows], dtype=np.int64).reshape(offsets.shape[:2]),
-        np.array([w.attention_mask for _, w in windows], dtype=np.int64).reshape(offsets.shape[:2]),
+        np.array([w.ids for _, w in windows], dtype=np.int64),
+        np.array([w.attention_mask for _, w in windows], dtype=np.int64),
         offsets,
         in_context & (offsets[..., 1] > offsets[..., 0]),
         np.array([k for k, _ in windows], dtype=np.int64),
@@ -302,15 +302,9 @@ class Reader:
         """Each reading's spans scored again in their sentences alone (all sentences of all
         items in one batch) and re-ranked by :attr:`Span.rank_score`; a reading whose best span
         leads the next by more than ``settled_gap`` is settled and kept as it is."""
-        unsettled = [k for k, r in enumerate(readings) if len(r.spans) > 1 and r.spans[0].score - r.spans[1].score <= self.settled_gap]
-        if len(unsettled) < len(readings):
-            reread = self.read_sentences([items[k] for k in unsettled], [readings[k] for k in unsettled]) if unsettled else []
-            readings = list(readings)
-            for k, reading in zip(unsettled, reread):
-                readings[k] = reading
-            return readings
-        bounds = [[(s.context_index, *sentence_bounds(contexts[s.context_index], s.start, s.end)) for s in r.spans] for (_, contexts), r in zip(items, readings)]
-        sentences = [list(dict.fromkeys(b)) for b in bounds]
+        settled = [len(r.spans) < 2 or r.spans[0].score - r.spans[1].score > self.settled_gap for r in readings]
+        bounds = [[] if done else [(s.context_index, *sentence_bounds(contexts[s.context_index], s.start, s.end)) for s in r.spans] for (_, contexts), r, done in zip(items, readings, settled)]
+        sentences = [list(dict.fromkeys(b)) for b in bounds]  # none for a settled reading: nothing of it is read
 
         def rescored(k: int, windows: Windows, start: np.ndarray, end: np.ndarray) -> list[Span]:
             return [
@@ -319,7 +313,8 @@ class Reader:
             ]
 
         sentence_items = [(q, [contexts[i][a:b] for i, a, b in found]) for (q, contexts), found in zip(items, sentences)]
-        return [Reading(sorted(spans, key=lambda span: span.rank_score, reverse=True)) for spans in self._per_item(sentence_items, rescored)]
+        rescored_spans = self._per_item(sentence_items, rescored)
+        return [r if done else Reading(sorted(spans, key=lambda span: span.rank_score, reverse=True)) for r, done, spans in zip(readings, settled, rescored_spans)]
 
     def _per_item(self, items: list[tuple[str, list[str]]], per_item) -> list[list[Span]]:
         """Encode every (question, context) pair of ``items``, run the model once over all
