@@ -113,6 +113,7 @@ def cmd_train_reader(args) -> None:
         removal_rate=args.removal_rate,
         threads=args.threads,
         oversample=dict(args.oversample or []),
+        answerable_weight=args.answerable_weight,
         **({"bf16": args.precision == "bf16"} if args.precision else {}),
     )
     overlay = train(args.train, args.out, cfg, init=args.init, max_steps=args.max_steps)
@@ -185,6 +186,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, help="torch threads")
     p.add_argument("--oversample", type=_repeat, action="append", metavar="NAME=N", help="use the questions of training file NAME N times (repeatable), to set the mix")
     p.add_argument("--precision", choices=("fp32", "bf16"), help="autocast precision (default: bf16 only on a CPU with native bf16)")
+    p.add_argument("--answerable-weight", type=float, default=0.0, help="> 0: also train an answerability head on the [CLS] state (loss weight); unanswerable questions then teach only that head")
     p.set_defaults(func=cmd_train_reader)
     return parser
 

@@ -47,6 +47,7 @@ MAX_ANSWER_TOKENS = 32
 PAD_MULTIPLE = 32  # torch (bf16): few distinct input shapes, as oneDNN caches kernels per shape
 TOP_N = 5  # spans kept per question
 SETTLED_GAP = 2.0  # a best span ahead of the next by more than this is not read again (README, "Reading twice")
+ANSWERABLE_HEAD = "answerable"  # the optional answerability head's module name in the model and its weights
 BATCH_TOKENS = 4096  # tokens per forward pass when reading many windows
 
 
@@ -112,10 +113,21 @@ def load_model(weights: Path | None = READER_WEIGHTS, word_embeddings: Q4Table |
 
     model = load_bert("BertForQuestionAnswering", word_embeddings or load_word_embeddings())
     if weights is not None:
-        missing, unexpected = model.load_state_dict({k: v.float() for k, v in load_file(weights_file(weights)).items()}, strict=False)
+        state = {k: v.float() for k, v in load_file(weights_file(weights)).items()}
+        if ANSWERABLE_HEAD + ".weight" in state:
+            add_answerable_head(model)
+        missing, unexpected = model.load_state_dict(state, strict=False)
         if unexpected or missing:
             raise RuntimeError(f"reader weights do not fit the model: missing={missing} unexpected={unexpected}")
     return model
+
+
+def add_answerable_head(model) -> None:
+    """Give ``model`` an answerability head (``model.answerable``): one logit from the final
+    [CLS] state, "this window holds the answer" (trained with ``TrainConfig.answerable_weight``)."""
+    import torch
+
+    setattr(model, ANSWERABLE_HEAD, torch.nn.Linear(model.config.hidden_size, 1))
 
 
 def clip_question(tokenizer, question: str) -> str:

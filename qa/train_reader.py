@@ -11,6 +11,10 @@ retriever hands the reader at answer time, where it must say "not here". With
 ``removal_rate`` a share of the questions is also paired with its own context minus the
 sentences that hold the answer (one window, CLS target): the same topic and wording with
 only the asked-for fact gone, like a plausible question the article does not answer.
+With ``answerable_weight`` the model also gets an answerability head (one logit from the final
+[CLS] state: "this window holds the answer", binary cross-entropy beside the span loss, the
+internal "verifier" of Retro-Reader), and the windows of unanswerable questions teach only
+that head: they leave the span loss, so spans are learnt from answerable questions alone.
 A checkpoint (trainable weights, optimiser, step) is written every ``save_every`` steps;
 the shippable fp16 overlay is exported beside it at the same time.
 """
@@ -29,7 +33,7 @@ import numpy as np
 from qa.cpu import native_bf16
 from qa.answer_form import sentence_bounds
 from qa.e5 import PAD_TOKEN, load_tokenizer
-from qa.reader import encode_windows, load_model
+from qa.reader import ANSWERABLE_HEAD, add_answerable_head, encode_windows, load_model
 from qa.squad import Example, load_squad
 
 
@@ -51,6 +55,8 @@ class TrainConfig:
     save_every: int = 100
     bf16: bool | None = None  # None: bf16 autocast only where the CPU has native bf16 (qa.cpu)
     oversample: dict[str, int] = field(default_factory=dict)  # file name -> times its questions are used
+    answerable_weight: float = 0.0  # > 0: train an answerability head, its loss weighted by this
+    head_lr: float = 1e-3  # the answerability head's learning rate (it starts untrained)
 
 
 def distractors(examples: list[Example], rate: float, rng: random.Random) -> list[Example]:
@@ -92,9 +98,9 @@ def removals(examples: list[Example], rate: float, rng: random.Random) -> list[E
 
 
 def label_windows(tokenizer, examples: list[Example], cfg: TrainConfig, rng: random.Random):
-    """Tokenise into windows and label start/end token (0 = CLS when the answer is elsewhere).
-    An unanswerable question contributes all its windows; another example without answers
-    (a distractor or removal) one random window."""
+    """Tokenise into windows and label start/end token (0 = CLS when the answer is elsewhere,
+    -1 in every window of an unanswerable question). An unanswerable question contributes all
+    its windows; another example without answers (a distractor or removal) one random window."""
     ids, starts, ends = [], [], []
     positives = misaligned = 0
     for lo in range(0, len(examples), 512):
@@ -106,8 +112,8 @@ def label_windows(tokenizer, examples: list[Example], cfg: TrainConfig, rng: ran
             if not part[sample].answers:
                 if part[sample].impossible or distractor_window[sample] == w:
                     ids.append(windows.input_ids[w])
-                    starts.append(0)
-                    ends.append(0)
+                    starts.append(-int(part[sample].impossible))
+                    ends.append(-int(part[sample].impossible))
                 continue
             text, a0 = part[sample].answers[0]
             a1 = a0 + len(text)
@@ -144,10 +150,11 @@ def export_overlay(model, path: Path) -> None:
 
 def prepare_windows(train_files: list[str], out: Path, cfg: TrainConfig, tokenizer, rng: random.Random) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Labelled training windows (ids, start, end), cached in ``out/windows.npz`` under a key of
-    the files and settings (the optional rates join the key only when used, so older caches stay valid)."""
+    the files and settings (the optional rates join the key only when used; caches from before
+    unanswerable windows were labelled -1 are rebuilt)."""
     cached = out / "windows.npz"
     key = json.dumps(
-        [train_files, cfg.max_length, cfg.stride, cfg.negative_rate, cfg.seed]
+        [train_files, cfg.max_length, cfg.stride, cfg.negative_rate, cfg.seed, {"impossible": -1}]
         + ([cfg.distractor_rate] if cfg.distractor_rate else [])
         + ([{"removal_rate": cfg.removal_rate}] if cfg.removal_rate else [])
         + ([{"oversample": cfg.oversample}] if cfg.oversample else [])
@@ -180,8 +187,13 @@ class Run:
         import torch
 
         model = load_model(init)
+        if cfg.answerable_weight and not hasattr(model, ANSWERABLE_HEAD):
+            add_answerable_head(model)
         model.train()
-        optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=cfg.lr, weight_decay=cfg.weight_decay)
+        head = [p for n, p in model.named_parameters() if n.startswith(ANSWERABLE_HEAD + ".")]
+        rest = [p for n, p in model.named_parameters() if p.requires_grad and not n.startswith(ANSWERABLE_HEAD + ".")]
+        groups = [{"params": rest}] + ([{"params": head, "lr": cfg.head_lr}] if head else [])
+        optimizer = torch.optim.AdamW(groups, lr=cfg.lr, weight_decay=cfg.weight_decay)
         warm = max(1, int(total * cfg.warmup))
         schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: min((step + 1) / warm, max(0.0, (total - step) / max(1, total - warm))))
         run = cls(model, optimizer, schedule)
@@ -201,6 +213,25 @@ class Run:
         state = {"model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(), "schedule": self.schedule.state_dict(), "step": self.step}
         _atomic_save(state, checkpoint, torch.save)
         export_overlay(self.model, overlay)
+
+
+def batch_loss(model, input_ids, attention_mask, starts, ends, answerable_weight: float):
+    """Mean span cross-entropy (start and end averaged) over the windows whose targets are not
+    -1, plus ``answerable_weight`` × the answerability head's binary cross-entropy over all
+    windows (target: the window holds the answer). Without the weight, -1 targets count as CLS."""
+    import torch
+    import torch.nn.functional as F
+
+    if not answerable_weight:
+        starts, ends = starts.clamp(min=0), ends.clamp(min=0)
+    hidden = model.bert(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+    start_logits, end_logits = model.qa_outputs(hidden).float().unbind(-1)
+    kept = max(1, int((starts >= 0).sum()))
+    loss = (F.cross_entropy(start_logits, starts, ignore_index=-1, reduction="sum") + F.cross_entropy(end_logits, ends, ignore_index=-1, reduction="sum")) / (2 * kept)
+    if answerable_weight:
+        logit = getattr(model, ANSWERABLE_HEAD)(hidden[:, 0]).float().squeeze(-1)
+        loss = loss + answerable_weight * F.binary_cross_entropy_with_logits(logit, (starts > 0).float())
+    return loss
 
 
 def train(train_files: list[str], out: Path, cfg: TrainConfig, init: Path | None = None, max_steps: int | None = None) -> Path:
@@ -230,12 +261,14 @@ def train(train_files: list[str], out: Path, cfg: TrainConfig, init: Path | None
         batch = np.random.default_rng(cfg.seed + epoch).permutation(len(ids))[within * cfg.batch_size : (within + 1) * cfg.batch_size]
         input_ids = torch.from_numpy(ids[batch])
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
-            loss = run.model(
-                input_ids=input_ids,
-                attention_mask=(input_ids != tokenizer.token_to_id(PAD_TOKEN)).long(),
-                start_positions=torch.from_numpy(starts[batch]),
-                end_positions=torch.from_numpy(ends[batch]),
-            ).loss
+            loss = batch_loss(
+                run.model,
+                input_ids,
+                (input_ids != tokenizer.token_to_id(PAD_TOKEN)).long(),
+                torch.from_numpy(starts[batch]),
+                torch.from_numpy(ends[batch]),
+                cfg.answerable_weight,
+            )
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         run.optimizer.step()

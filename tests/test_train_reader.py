@@ -61,7 +61,7 @@ def test_every_window_of_an_unanswerable_question_is_labelled_no_answer(tokenize
     long_context = article[:2700]  # several 256-token windows
     impossible = Example("u", "长安汽车2025年出口了多少辆？", long_context, (), impossible=True)
     ids, starts, ends = label_windows(tokenizer, [impossible], TrainConfig(max_length=256, stride=96), random.Random(0))
-    assert len(ids) > 3 and not starts.any() and not ends.any()
+    assert len(ids) > 3 and (starts == -1).all() and (ends == -1).all()
 
 
 def test_squad2_files_load_unanswerable_questions(tmp_path):
@@ -78,3 +78,27 @@ def test_squad2_files_load_unanswerable_questions(tmp_path):
     a, u = load_squad(path)
     assert (a.answers, a.impossible) == ((("乙", 1),), False)
     assert (u.answers, u.impossible) == ((), True)
+
+
+def test_unanswerable_windows_teach_only_the_answerability_head(tmp_path):
+    import torch
+
+    from qa.reader import add_answerable_head, load_model
+    from qa.train_reader import batch_loss, export_overlay
+
+    model = load_model()
+    add_answerable_head(model)
+    ids = torch.tensor([[0, 100, 200, 2, 2, 300, 400, 2]] * 2)
+    mask = torch.ones_like(ids)
+    impossible = torch.tensor([-1, -1])
+    head_only = batch_loss(model, ids, mask, impossible, impossible, 1.0)
+    logit = model.answerable(model.bert(input_ids=ids, attention_mask=mask).last_hidden_state[:, 0]).squeeze(-1)
+    assert torch.allclose(head_only, torch.nn.functional.binary_cross_entropy_with_logits(logit, torch.zeros(2)))
+    answered = batch_loss(model, ids, mask, torch.tensor([5, -1]), torch.tensor([6, -1]), 1.0)
+    start, end = model(input_ids=ids[:1], attention_mask=mask[:1]).to_tuple()[:2]
+    span = (torch.nn.functional.cross_entropy(start, torch.tensor([5])) + torch.nn.functional.cross_entropy(end, torch.tensor([6]))) / 2
+    assert torch.allclose(answered, span + torch.nn.functional.binary_cross_entropy_with_logits(logit, torch.tensor([1.0, 0.0])), atol=1e-5)
+    assert batch_loss(model, ids, mask, impossible, impossible, 0.0) > 0  # without the head: CLS targets
+    export_overlay(model, tmp_path / "reader.safetensors")
+    reloaded = load_model(tmp_path / "reader.safetensors")
+    assert torch.allclose(reloaded.answerable.weight, model.answerable.weight.half().float())
