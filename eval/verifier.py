@@ -35,18 +35,16 @@ def features(model, tokenizer, cases, batch: int = 16) -> tuple[np.ndarray, np.n
     state] of the window of its best span, and 1 if answerable."""
     import torch
 
+    head = getattr(model, ANSWERABLE_HEAD, None)
     rows, labels = [], []
     for lo in tqdm(range(0, len(cases), batch), desc="reading", file=sys.stderr, mininterval=10):
         part = cases[lo : lo + batch]
         windows = encode_windows(tokenizer, [c.question for c in part], [c.context for c in part])
         with torch.inference_mode():
             out = model(input_ids=torch.from_numpy(windows.input_ids), attention_mask=torch.from_numpy(windows.attention_mask), output_hidden_states=True)
-        start, end = out.start_logits.numpy(), out.end_logits.numpy()
-        cls = out.hidden_states[-1][:, 0]
-        head = getattr(model, ANSWERABLE_HEAD, None)
-        with torch.inference_mode():
+            cls = out.hidden_states[-1][:, 0]
             answerable = head(cls).squeeze(-1).numpy() if head is not None else np.full(len(cls), np.nan)
-        cls = cls.numpy()
+        start, end, cls = out.start_logits.numpy(), out.end_logits.numpy(), cls.numpy()
         n = start.shape[1]
         band = span_band(n)
         margins = np.full(len(start), -np.inf)
