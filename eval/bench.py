@@ -1,6 +1,6 @@
 """Benchmark answering on the bundled article as this CPU sees it, and as an AVX2-only CPU sees it.
 
-    python -m eval.bench [--quick] [--json OUT.json] [--no-avx2-view] [--large]
+    python -m eval.bench [--quick] [--json OUT.json] [--no-avx2-view] [--large] [--data DIR]
 
 Times the real ``Assistant.ask`` (its own stage timings) over the questions of
 eval/questions.jsonl after a warm-up pass: idle, then beside a busy-loop child process (a
@@ -29,12 +29,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from qa.evaluate import load_cases, percentile
+from eval.paths import QUESTIONS, ROOT, add_data_arg
+from qa.evaluate import load_cases
 from qa.metrics import f1_score
+from qa.scores import percentile
 
-ROOT = Path(__file__).resolve().parent.parent
-QUESTIONS = ROOT / "eval" / "questions.jsonl"
-CMRC_DEV = ROOT.parent / "shared" / "qa-data" / "dev" / "cmrc2018_dev.json"
 AVX2_VIEW = {"ONEDNN_MAX_CPU_ISA": "AVX2", "MKL_ENABLE_INSTRUCTIONS": "AVX2"}
 STAGES = ("retrieve", "read", "reread", "total")
 
@@ -42,7 +41,7 @@ STAGES = ("retrieve", "read", "reread", "total")
 def window_seconds(forward, tokenizer, text: str, repeats: int = 10) -> float:
     """Median time of ``forward(windows)`` over one full 384-token window of ``text``
     (``forward``: a reader's ``logits``, or :func:`plain_torch_pass`)."""
-    from qa.reader import MAX_LENGTH, encode_windows
+    from qa.spans import MAX_LENGTH, encode_windows
 
     one = encode_windows(tokenizer, ["长安汽车新能源汽车年销量突破了多少？"], [text], MAX_LENGTH).select(slice(0, 1))
     assert one.attention_mask.sum() == MAX_LENGTH
@@ -70,9 +69,11 @@ def floor_seconds() -> float:
     """One plain torch fp32 e5 pass over one full 384-token window, best of 1 and 2 threads,
     in a child process with spinning OpenMP threads (the fastest plain setting on an idle machine)."""
     code = (
-        "import json, torch; from qa.reader import load_model; from qa.e5 import load_tokenizer; from qa.corpus import BUNDLED_ARTICLE\n"
+        "import json, torch; from qa.backends import READER_WEIGHTS, load_model; from qa.e5.folder import load_word_embeddings\n"
+        "from qa.e5.tokens import load_tokenizer; from qa.corpus import BUNDLED_ARTICLE; from qa.settings import defaults\n"
         "from eval.bench import plain_torch_pass, window_seconds\n"
-        "forward, tokenizer, text, best = plain_torch_pass(load_model()), load_tokenizer(), BUNDLED_ARTICLE.read_text(encoding='utf-8'), []\n"
+        "cache = defaults().cache; model = load_model(cache, READER_WEIGHTS, load_word_embeddings(cache))\n"
+        "forward, tokenizer, text, best = plain_torch_pass(model), load_tokenizer(cache), BUNDLED_ARTICLE.read_text(encoding='utf-8'), []\n"
         "for n in (1, 2):\n    torch.set_num_threads(n); best.append(window_seconds(forward, tokenizer, text))\n"
         "print(json.dumps(min(best)))"
     )
@@ -118,7 +119,9 @@ def measure(quick: bool) -> dict:
     """Idle and noisy-neighbour timings, the floor and the article F1 in this process."""
     from qa.assistant import Assistant
     from qa.cpu import int8_dot_products, plan
+    from qa.settings import apply_threads, defaults
 
+    apply_threads(defaults())  # as the CLI and the app do, before torch loads
     chosen = plan()
     ticks = cpu_ticks()
     questions = load_cases(QUESTIONS)[: 40 if quick else None]
@@ -164,8 +167,8 @@ def fresh_process() -> tuple[float, float]:
     """In a new process (index cached): seconds from launch to the first answer, and the
     peak RSS in MB (VmHWM) after it has answered every question of the eval set."""
     code = (
-        "import json, time; from qa import Assistant; from qa.evaluate import load_cases\n"
-        "a = Assistant(); a.ask('长安汽车新能源汽车年销量突破了多少？'); first = time.time()\n"
+        "import json, time; from qa import Assistant; from qa.evaluate import load_cases; from qa.settings import apply_threads, defaults\n"
+        "apply_threads(defaults()); a = Assistant(); a.ask('长安汽车新能源汽车年销量突破了多少？'); first = time.time()\n"
         f"[a.ask(c.question) for c in load_cases({str(QUESTIONS)!r})]\n"
         "hwm = next(line for line in open('/proc/self/status') if line.startswith('VmHWM'))\n"
         "print(json.dumps([first, int(hwm.split()[1]) / 1024]))"
@@ -176,7 +179,7 @@ def fresh_process() -> tuple[float, float]:
     return first - launched, peak_mb
 
 
-def large_corpus(quick: bool) -> dict:
+def large_corpus(quick: bool, data: Path) -> dict:
     """Answer timings over the article plus the CMRC 2018 dev paragraphs (about 100x)."""
     from qa.assistant import Assistant
     from qa.corpus import BUNDLED_ARTICLE, Document
@@ -186,7 +189,7 @@ def large_corpus(quick: bool) -> dict:
     from qa.squad import squad_paragraphs
 
     docs = [Document(BUNDLED_ARTICLE.name, BUNDLED_ARTICLE.read_text(encoding="utf-8"))]
-    docs += [Document(f"cmrc-dev-{i}", p) for i, p in enumerate(squad_paragraphs(CMRC_DEV))]
+    docs += [Document(f"cmrc-dev-{i}", p) for i, p in enumerate(squad_paragraphs(data / "dev" / "cmrc2018_dev.json"))]
     questions = load_cases(QUESTIONS)[: 40 if quick else None]
     with tempfile.TemporaryDirectory() as tmp:
         embedder = Embedder()
@@ -229,6 +232,7 @@ def main() -> None:
     parser.add_argument("--no-avx2-view", action="store_true", help="skip the AVX2-only child process")
     parser.add_argument("--large", action="store_true", help="also time a corpus about 100x the article")
     parser.add_argument("--view-only", action="store_true", help=argparse.SUPPRESS)
+    add_data_arg(parser)
     args = parser.parse_args()
     native = measure(args.quick)
     if args.view_only:
@@ -241,7 +245,7 @@ def main() -> None:
         cold, peak = fresh_process()
         result["cold_start_s"], result["peak_rss_answering_mb"] = round(cold, 2), round(peak, 1)
     if args.large:
-        result["large"] = large_corpus(args.quick)
+        result["large"] = large_corpus(args.quick, args.data)
     for name in ("native", "avx2"):
         if name in result:
             print_view({"native": "this CPU", "avx2": "AVX2-only view"}[name], result[name])

@@ -1,6 +1,6 @@
 """Fit the confidence and the abstention threshold on CMRC 2018 dev + squad2_zh dev; check on the article.
 
-    python -m eval.calibrate [--weights W] [--limit N] [--write]
+    python -m eval.calibrate [--weights W] [--limit N] [--write] [--data DIR]
 
 Each question is read against its own paragraph (reader mode) and its best admissible answer
 gives two signals: the reader's margin (best span over its window's no-answer score) and the
@@ -23,14 +23,14 @@ from pathlib import Path
 
 import numpy as np
 
+from eval.paths import QUESTIONS, ROOT, add_data_arg
 from qa.confidence import CALIBRATION_FILE, Calibration
-from qa.evaluate import Outcome, answer_all, best_threshold, load_cases, predictions, read_only, summarise
+from qa.evaluate import Outcome, answer_all, load_cases, predictions, read_only
 from qa.metrics import f1_score
+from qa.policy import AnswerPolicy
+from qa.scores import best_threshold, summarise
 
-ROOT = Path(__file__).resolve().parent.parent
-DEV = ROOT.parent / "shared" / "qa-data" / "dev"
-FIT_FILES = (DEV / "cmrc2018_dev.json", DEV / "squad2_zh_dev.json")
-ARTICLE = ROOT / "eval" / "questions.jsonl"
+FIT_FILES = ("cmrc2018_dev.json", "squad2_zh_dev.json")  # in DATA/dev
 
 
 def fit_logistic(x: np.ndarray, y: np.ndarray, steps: int = 5000, lr: float = 0.5) -> np.ndarray:
@@ -79,17 +79,19 @@ def report(name: str, summary: dict) -> str:
 
 def main() -> None:
     from qa.assistant import Assistant
-    from qa.reader import READER_WEIGHTS, Reader
+    from qa.reader import READER_WEIGHTS
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--weights", type=Path, default=READER_WEIGHTS)
     parser.add_argument("--limit", type=int, help="questions per fit file")
     parser.add_argument("--write", action="store_true", help=f"store the fit in {CALIBRATION_FILE.relative_to(ROOT)}")
     parser.add_argument("--predictions", type=Path, help="write each fit file's predictions (at this fit's threshold; CMRC always answers) here")
+    add_data_arg(parser)
     args = parser.parse_args()
     assistant = Assistant.from_corpus(reader_weights=args.weights)
     shipped = Calibration.load()
-    per_file = {f.name: read_only(load_cases(f)[: args.limit], assistant.reader, shipped) for f in FIT_FILES if f.is_file()}
+    files = [args.data / "dev" / name for name in FIT_FILES]
+    per_file = {f.name: read_only(load_cases(f)[: args.limit], assistant.reader, AnswerPolicy.load(shipped)) for f in files if f.is_file()}
     outcomes = [o for found in per_file.values() for o in found]
     x, y = features(outcomes)
     w = fit_logistic(x, y)
@@ -107,7 +109,7 @@ def main() -> None:
             threshold = fitted.abstain_below if any(not o.case.golds for o in found) else 0.0
             args.predictions.mkdir(parents=True, exist_ok=True)
             (args.predictions / name).write_text(json.dumps(predictions(recalibrated(found, fitted), threshold), ensure_ascii=False, indent=1), encoding="utf-8")
-    article = answer_all(load_cases(ARTICLE), assistant, None)
+    article = answer_all(load_cases(QUESTIONS), assistant, None)
     print(report("article, shipped calibration", summarise(article, shipped.abstain_below, True)))
     print(report("article, this fit (held out)", summarise(recalibrated(article, fitted), fitted.abstain_below, True)))
     if args.write:

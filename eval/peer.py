@@ -21,15 +21,15 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.evaluate import load_cases, percentile
+from eval.paths import QUESTIONS
+from qa.evaluate import load_cases
 from qa.metrics import f1_score
-from qa.settings import cache_dir
+from qa.scores import percentile
+from qa.settings import defaults
 
-QUESTIONS = Path(__file__).with_name("questions.jsonl")
 
-
-def export_reader(folder: Path) -> Path:
-    """The shipped reader as a standalone fp32 ``BertForQuestionAnswering`` folder (once)."""
+def export_reader(folder: Path, cache: Path) -> Path:
+    """The shipped reader as a standalone fp32 ``BertForQuestionAnswering`` folder (once), from the e5 base under ``cache``."""
     if (folder / "model.safetensors").is_file():
         return folder
     import torch
@@ -37,10 +37,10 @@ def export_reader(folder: Path) -> Path:
     from safetensors.torch import load_file
     from transformers import AutoTokenizer, BertConfig, BertForQuestionAnswering
 
-    from qa.e5 import ensure_model
-    from qa.reader import READER_WEIGHTS
+    from qa.backends import READER_WEIGHTS
+    from qa.e5.folder import ensure_model
 
-    base = ensure_model()
+    base = ensure_model(cache)
     model = BertForQuestionAnswering(BertConfig.from_pretrained(str(base)))
     with safe_open(str(base / "model.safetensors"), "pt") as f:
         state = {"bert." + k: f.get_tensor(k) for k in f.keys()}
@@ -56,7 +56,7 @@ def check_same_logits(folder: Path, assistant) -> float:
     import torch
     from transformers import AutoModelForQuestionAnswering
 
-    from qa.reader import encode_windows
+    from qa.spans import encode_windows
 
     exported = AutoModelForQuestionAnswering.from_pretrained(str(folder)).eval()
     windows = encode_windows(assistant.reader.tokenizer, ["长安汽车新能源汽车年销量突破了多少？"], [assistant.retriever.chunks[10].text])
@@ -71,17 +71,24 @@ def check_same_logits(folder: Path, assistant) -> float:
 def haystack_pipeline(assistant, reader_folder: Path, k: int):
     """Hybrid retrieval (e5 + per-character BM25, RRF) and ExtractiveReader over the project's chunks."""
     from haystack import Document, Pipeline
-    from haystack.components.embedders import SentenceTransformersDocumentEmbedder, SentenceTransformersTextEmbedder
+    from haystack.components.embedders import (
+        SentenceTransformersDocumentEmbedder,
+        SentenceTransformersTextEmbedder,
+    )
     from haystack.components.joiners import DocumentJoiner
     from haystack.components.readers import ExtractiveReader
-    from haystack.components.retrievers.in_memory import InMemoryBM25Retriever, InMemoryEmbeddingRetriever
+    from haystack.components.retrievers.in_memory import (
+        InMemoryBM25Retriever,
+        InMemoryEmbeddingRetriever,
+    )
     from haystack.document_stores.in_memory import InMemoryDocumentStore
     from haystack.utils import ComponentDevice
 
-    from qa.e5 import PASSAGE_PREFIX, QUERY_PREFIX, ensure_model
+    from qa.e5 import PASSAGE_PREFIX, QUERY_PREFIX
+    from qa.e5.folder import ensure_model
 
     cpu = ComponentDevice.from_str("cpu")
-    e5 = str(ensure_model())
+    e5 = str(ensure_model(defaults().cache))
     store = InMemoryDocumentStore(bm25_tokenization_regex=r"(?u)\w", embedding_similarity_function="cosine")
     docs = SentenceTransformersDocumentEmbedder(model=e5, device=cpu, prefix=PASSAGE_PREFIX, normalize_embeddings=True, progress_bar=False, local_files_only=True)
     docs.warm_up()
@@ -114,7 +121,7 @@ def main() -> None:
     args = parser.parse_args()
     cases = load_cases(QUESTIONS)[: args.limit]
     assistant = Assistant()
-    folder = export_reader(cache_dir() / "peer-reader")
+    folder = export_reader(defaults().cache / "peer-reader", defaults().cache)
     print(f"{plan().model}; flags {' '.join(plan().flags)}; project precision {assistant.reader.precision}, {plan().threads} threads")
     print(f"exported reader: {folder}; largest start-logit difference to the project's reader {check_same_logits(folder, assistant):.2e}")
     peer = haystack_pipeline(assistant, folder, assistant.k)

@@ -12,12 +12,12 @@ import tempfile
 import time
 from pathlib import Path
 
+from eval.paths import QUESTIONS
 from qa.chunks import CHUNK_OVERLAP, CHUNK_SIZE
 from qa.embedder import Embedder
-from qa.evaluate import Case, first_relevant_rank, load_cases, percentile, recall_mrr
+from qa.evaluate import Case, load_cases
 from qa.retriever import MODES, Retriever
-
-QUESTIONS = Path(__file__).with_name("questions.jsonl")
+from qa.scores import first_relevant_rank, percentile, recall_mrr
 
 
 def measure(retriever: Retriever, cases: list[Case]) -> dict[str, dict[str, float]]:

@@ -1,16 +1,12 @@
 """Question answering over a Chinese news article: corpus → chunks → index → retriever → reader → assistant.
 
-Heavy libraries load lazily: ``import qa`` is cheap. It sets passive OpenMP waiting before
-torch can load (:func:`qa.cpu.configure_openmp`).
+Heavy libraries load lazily, and ``import qa`` is cheap and changes nothing in ``os.environ``
+(the CLI and the app apply the thread settings: :func:`qa.settings.apply_threads`).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
-
-from qa.cpu import configure_openmp
-
-configure_openmp()
 
 if TYPE_CHECKING:
     from qa.assistant import Answer, Assistant

@@ -11,17 +11,17 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
-from qa.answer_form import admits, evidence_sentence
+from qa.answer_form import evidence_sentence
 from qa.confidence import Calibration, Signals
 from qa.corpus import Document
-from qa.reader import READER_WEIGHTS, TOP_N, Reader, Reading, Span
+from qa.policy import AnswerPolicy, Judgement
+from qa.reader import READER_WEIGHTS, Reader
 from qa.retriever import Hit, Retriever
 from qa.script import in_script_of, is_simplified
+from qa.settings import Settings, defaults
+from qa.spans import TOP_N, Reading, Span
 
 ABSTAIN_MESSAGE = "文章中没有找到这个问题的答案"
-MAX_QUESTION_CHARS = 2000
-DEFAULT_K = 3
-DECISIVE = 0.6  # on the calibration of qa/weights/calibration.json; see README, "Reading fewer tokens"
 
 
 @dataclass(frozen=True)
@@ -53,37 +53,15 @@ class Answer:
         return {**{k: getattr(self, k) for k in keys}, "passages": [asdict(h) for h in self.passages]}
 
 
-def check_question(question: str) -> str:
-    """The stripped question; ``ValueError`` when it is empty or over ``MAX_QUESTION_CHARS``."""
+def check_question(question: str, max_chars: int | None = None) -> str:
+    """The stripped question; ``ValueError`` when it is empty or over ``max_chars`` (default: the settings' limit)."""
+    limit = max_chars or defaults().max_question_chars
     if not isinstance(question, str) or not question.strip():
         raise ValueError("问题不能为空 (the question is empty)")
     question = question.strip()
-    if len(question) > MAX_QUESTION_CHARS:
-        raise ValueError(f"问题太长：最多 {MAX_QUESTION_CHARS} 个字符 (the question has {len(question)} characters, the limit is {MAX_QUESTION_CHARS})")
+    if len(question) > limit:
+        raise ValueError(f"问题太长：最多 {limit} 个字符 (the question has {len(question)} characters, the limit is {limit})")
     return question
-
-
-@dataclass(frozen=True)
-class DocumentSpan:
-    """A reader span in document coordinates, with the retrieved passage it was read in."""
-
-    doc_id: str
-    start: int
-    end: int
-    span: Span
-    passage: Hit
-
-
-def document_spans(spans: list[Span], hits: list[Hit]) -> list[DocumentSpan]:
-    """Reader spans in document coordinates, best first; the same span found in two
-    overlapping chunks is kept once, as its best-ranked reading (and that chunk)."""
-    merged: dict[tuple[str, int, int], DocumentSpan] = {}
-    for span in spans:
-        hit = hits[span.context_index]
-        key = (hit.doc_id, hit.start + span.start, hit.start + span.end)
-        if key not in merged or merged[key].span.rank_score < span.rank_score:
-            merged[key] = DocumentSpan(*key, span, hit)
-    return sorted(merged.values(), key=lambda found: -found.span.rank_score)
 
 
 @contextmanager
@@ -105,25 +83,37 @@ class Assistant:
         retriever: Retriever | None = None,
         reader: Reader | None = None,
         *,
-        k: int = DEFAULT_K,
+        k: int | None = None,
         calibration: Calibration | None = None,
         abstain_below: float | None = None,
-        decisive: float | None = DECISIVE,
+        decisive: float | None | str = "default",
+        max_question_chars: int | None = None,
     ):
         """Without a retriever or reader, those of :meth:`from_corpus` for the bundled article.
-        ``abstain_below`` overrides the calibration's threshold (0: never abstain on confidence);
-        ``decisive``: the confidence at which the best answer so far is taken without reading
-        the remaining chunks (``None``: always read all ``k`` chunks together)."""
+        ``k``, ``decisive`` and ``max_question_chars`` default to the settings'
+        (:func:`qa.settings.defaults`). ``abstain_below`` overrides the calibration's threshold
+        (0: never abstain on confidence); ``decisive``: the confidence at which the best answer
+        so far is taken without reading the remaining chunks (``None``: always read all ``k``
+        chunks together)."""
         if retriever is None or reader is None:
             built = Assistant.from_corpus()
             retriever, reader = retriever or built.retriever, reader or built.reader
+        settings = defaults()
         self.retriever = retriever
         self.reader = reader
-        self.k = k
-        self.decisive = decisive
-        self.calibration = calibration or Calibration.load()
-        self.abstain_below = self.calibration.abstain_below if abstain_below is None else abstain_below
+        self.k = k or settings.k
+        self.decisive = settings.decisive if decisive == "default" else decisive
+        self.max_question_chars = max_question_chars or settings.max_question_chars
+        self.policy = AnswerPolicy.load(calibration, abstain_below)
         self.simplified_corpus = all(is_simplified(d.text) for d in retriever.documents)
+
+    @property
+    def calibration(self) -> Calibration:
+        return self.policy.calibration
+
+    @property
+    def abstain_below(self) -> float:
+        return self.policy.abstain_below
 
     @classmethod
     def from_corpus(
@@ -132,25 +122,37 @@ class Assistant:
         *,
         documents: list[Document] | None = None,
         reader_weights: Path | None = READER_WEIGHTS,
+        settings: Settings | None = None,
         precision: str | None = None,
-        reread: bool = True,
-        **settings,
+        reread: bool | None = None,
+        **options,
     ) -> "Assistant":
         """The common case: a retriever over ``corpus`` (default: the bundled article) and the
-        shipped reader, sharing one embedder (tokenizer and word embeddings)."""
+        shipped reader, sharing one embedder (tokenizer and word embeddings), built with
+        ``settings`` (default: :func:`qa.settings.defaults`); ``precision`` and ``reread``
+        override those two. ``options``: keyword arguments of :class:`Assistant`."""
         from qa.embedder import Embedder
 
-        embedder = Embedder()
+        settings = settings or defaults()
+        embedder = Embedder(settings.cache)
         retriever = Retriever(corpus, documents=documents, embedder=embedder)
-        reader = Reader(reader_weights, embedder=embedder, precision=precision, reread=reread)
-        return cls(retriever, reader, **settings)
+        reader = Reader(
+            reader_weights,
+            embedder=embedder,
+            precision=precision or settings.precision,
+            reread=settings.reread if reread is None else reread,
+            threads=settings.threads,
+        )
+        options = {"k": settings.k, "decisive": settings.decisive, "max_question_chars": settings.max_question_chars, **options}
+        return cls(retriever, reader, **options)
 
-    def ask(self, question: str, k: int | None = None, reread: bool | None = None) -> Answer:
-        """Answer ``question`` from the top ``k`` chunks, or abstain. ``reread`` overrides the
-        reader's setting for this call. The answer carries its stage timings."""
+    def ask(self, question: str, k: int | None = None, reread: bool | None = None, abstain_below: float | None = None) -> Answer:
+        """Answer ``question`` from the top ``k`` chunks, or abstain. ``reread`` and
+        ``abstain_below`` override the reader's and the policy's settings for this call. The
+        answer carries its stage timings."""
         timings: dict[str, float] = {}
         started = time.perf_counter()
-        question = check_question(question)
+        question = check_question(question, self.max_question_chars)
         query = in_script_of(question, self.simplified_corpus)  # 長安汽車… -> 长安汽车… for a Simplified text
         with timed(timings, "retrieve"):
             hits = self.retriever.search(query, k=k or self.k)
@@ -160,8 +162,8 @@ class Assistant:
         if self.reader.reread if reread is None else reread:
             with timed(timings, "reread"):
                 (reading,) = self.reader.read_sentences([(query, contexts)], [reading])
-        spans = document_spans([s for s in reading.spans if admits(query, s.text)], hits)
-        answer = self._answer(question, query, spans, hits)
+        judgement = self.policy.judge(query, reading.spans, contexts)
+        answer = self._answer(question, judgement, hits, abstain_below)
         timings["total"] = time.perf_counter() - started
         answer.timings.update(timings)
         return answer
@@ -176,18 +178,18 @@ class Assistant:
         for index, context in enumerate(contexts):
             spans += [replace(s, context_index=index) for s in self.reader.run(query, [context], reread=False).spans]
             spans.sort(key=lambda s: s.score, reverse=True)
-            best = next((s for s in spans if admits(query, s.text)), None)
-            if best and self.calibration.judge(query, best.score, contexts[best.context_index])[1] >= self.decisive:
+            judgement = self.policy.judge(query, spans, contexts)
+            if judgement and judgement.confidence >= self.decisive:
                 break
         return Reading(spans[:TOP_N])
 
-    def _answer(self, question: str, query: str, spans: list[DocumentSpan], hits: list[Hit]) -> Answer:
-        if not spans:
-            return Answer(question, "", 0.0, None, None, None, "", None, hits, ABSTAIN_MESSAGE)
-        best = spans[0]
-        signals, confidence = self.calibration.judge(query, best.span.score, best.passage.text)
-        if confidence < self.abstain_below:
+    def _answer(self, question: str, judgement: Judgement | None, hits: list[Hit], abstain_below: float | None) -> Answer:
+        """The answer in document coordinates, with its evidence sentence; or an abstention."""
+        if not self.policy.answers(judgement, abstain_below):
+            confidence, signals = (judgement.confidence, judgement.signals) if judgement else (0.0, None)
             return Answer(question, "", confidence, None, None, None, "", None, hits, ABSTAIN_MESSAGE, signals)
-        text = self.retriever.document_text(best.doc_id)
-        evidence, evidence_start = evidence_sentence(text, best.start, best.end)
-        return Answer(question, text[best.start : best.end], confidence, best.doc_id, best.start, best.end, evidence, evidence_start, hits, "", signals)
+        hit = hits[judgement.span.context_index]
+        start, end = hit.start + judgement.span.start, hit.start + judgement.span.end
+        text = self.retriever.document_text(hit.doc_id)
+        evidence, evidence_start = evidence_sentence(text, start, end)
+        return Answer(question, text[start:end], judgement.confidence, hit.doc_id, start, end, evidence, evidence_start, hits, "", judgement.signals)

@@ -6,12 +6,14 @@ import argparse
 import json
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from qa.assistant import check_question
 from qa.corpus import CorpusError
 from qa.e5 import MissingModelPackage
 from qa.retriever import MODES
+from qa.settings import Settings, apply_threads, resolve, with_flags
 
 REREAD_HELP = "read the top spans again in their sentences (the default: one more short forward pass, CMRC dev EM +4.4); --no-reread reads once"
 
@@ -20,10 +22,15 @@ def _corpus_arg(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--corpus", action="append", metavar="PATH", help="a .txt/.md file or folder (repeatable); default: the bundled article")
 
 
-def _precision_arg(parser: argparse.ArgumentParser) -> None:
+def _answering_args(parser: argparse.ArgumentParser) -> None:
+    """The options of ``ask`` and ``eval``: the answering settings (:func:`settings_of`) and the corpus."""
     from qa.cpu import PRECISIONS
 
+    parser.add_argument("-k", type=int, default=None, help="chunks to read per question (default: QA_K, else 3)")
+    parser.add_argument("--reread", action=argparse.BooleanOptionalAction, help=REREAD_HELP)
+    parser.add_argument("--decisive", type=float, metavar="C", help="read the chunks one at a time, best first, and stop once an answer has confidence >= C (0: always read all together; default 0.6)")
     parser.add_argument("--precision", choices=PRECISIONS, help="reader precision (default: QA_PRECISION, else bf16 on CPUs with native bf16, else fp32)")
+    _corpus_arg(parser)
 
 
 def _repeat(text: str) -> tuple[str, int]:
@@ -33,25 +40,39 @@ def _repeat(text: str) -> tuple[str, int]:
     return name, int(times)
 
 
+def settings_of(args) -> Settings:
+    """The settings in force: defaults, then the environment, then this command's flags
+    (``ask`` and ``eval`` set the answering ones; ``--decisive 0`` or less: read all chunks together)."""
+    settings = resolve()
+    if args.command in ("ask", "eval"):
+        settings = with_flags(settings, precision=args.precision, k=args.k, reread=args.reread)
+        if args.decisive is not None:
+            settings = replace(settings, decisive=args.decisive if args.decisive > 0 else None, sources={**settings.sources, "decisive": "flag"})
+    apply_threads(settings)
+    return settings
+
+
 def _print_json(obj) -> None:
     json.dump(obj, sys.stdout, ensure_ascii=False, indent=2)
     print()
 
 
 def cmd_index(args) -> None:
+    from qa.embedder import Embedder
     from qa.retriever import Retriever
 
     started = time.perf_counter()
-    retriever = Retriever(args.corpus)
+    retriever = Retriever(args.corpus, embedder=Embedder(args.settings.cache))
     state = "built" if retriever.index.rebuilt else "up to date"
     print(f"index {state}: {len(retriever.documents)} document(s), {len(retriever.chunks)} chunks, {time.perf_counter() - started:.1f} s")
 
 
 def cmd_search(args) -> None:
+    from qa.embedder import Embedder
     from qa.retriever import Retriever
 
-    check_question(args.question)
-    hits = Retriever(args.corpus).search(args.question, k=args.k, mode=args.mode)
+    check_question(args.question, args.settings.max_question_chars)
+    hits = Retriever(args.corpus, embedder=Embedder(args.settings.cache)).search(args.question, k=args.k, mode=args.mode)
     if args.json:
         _print_json([{"text": h.text, "doc_id": h.doc_id, "start": h.start, "end": h.end, "score": h.score} for h in hits])
         return
@@ -63,8 +84,8 @@ def cmd_search(args) -> None:
 def cmd_ask(args) -> None:
     from qa.assistant import Assistant
 
-    check_question(args.question)
-    answer = Assistant.from_corpus(args.corpus, precision=args.precision).ask(args.question, k=args.k, reread=args.reread)
+    check_question(args.question, args.settings.max_question_chars)
+    answer = Assistant.from_corpus(args.corpus, settings=args.settings).ask(args.question)
     if args.json:
         _print_json(answer.to_json())
         return
@@ -80,10 +101,10 @@ def cmd_ask(args) -> None:
 
 
 def cmd_eval(args) -> None:
-    from qa.evaluate import evaluate, format_table, predictions, write_report
+    from qa.evaluate import evaluate, predictions, write_report
+    from qa.scores import format_table
 
-    decisive = "default" if args.decisive is None else (None if args.decisive <= 0 else args.decisive)
-    summary, outcomes = evaluate(args.file, args.mode, args.corpus, args.k, args.weights, args.reread, args.precision, args.limit, decisive)
+    summary, outcomes = evaluate(args.file, args.mode, args.corpus, args.k, args.weights, args.reread, args.settings, args.limit)
     print("\n".join(format_table(summary)))
     if args.predictions:
         args.predictions.write_text(json.dumps(predictions(outcomes, summary["threshold"]), ensure_ascii=False, indent=1), encoding="utf-8")
@@ -96,7 +117,7 @@ def cmd_eval(args) -> None:
 def cmd_info(args) -> None:
     from qa.info import info_lines
 
-    print("\n".join(info_lines(args.corpus)))
+    print("\n".join(info_lines(args.settings, args.corpus)))
 
 
 def cmd_train_reader(args) -> None:
@@ -111,12 +132,12 @@ def cmd_train_reader(args) -> None:
         negative_rate=args.negative_rate,
         distractor_rate=args.distractor_rate,
         removal_rate=args.removal_rate,
-        threads=args.threads,
+        threads=args.threads or args.settings.threads,
         oversample=dict(args.oversample or []),
         answerable_weight=args.answerable_weight,
         **({"bf16": args.precision == "bf16"} if args.precision else {}),
     )
-    overlay = train(args.train, args.out, cfg, init=args.init, max_steps=args.max_steps)
+    overlay = train(args.train, args.out, cfg, args.settings.cache, init=args.init, max_steps=args.max_steps)
     print(f"trained weights: {overlay}")
     if args.dev:
         from qa.evaluate import evaluate_reader
@@ -143,11 +164,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("ask", help="answer a question from the corpus")
     p.add_argument("question")
-    p.add_argument("-k", type=int, default=None, help="chunks to read (default 3)")
     p.add_argument("--json", action="store_true", help="print the answer as JSON")
-    p.add_argument("--reread", action=argparse.BooleanOptionalAction, help=REREAD_HELP)
-    _precision_arg(p)
-    _corpus_arg(p)
+    _answering_args(p)
     p.set_defaults(func=cmd_ask)
 
     p = sub.add_parser("eval", help="evaluate on a labelled set (.jsonl questions or SQuAD .json)")
@@ -157,12 +175,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", type=Path, help="write the summary JSON here")
     p.add_argument("--report", type=Path, help="write a Markdown report of wrong answers here")
     p.add_argument("--limit", type=int, help="only the first N questions")
-    p.add_argument("-k", type=int, default=None, help="chunks to read per question")
     p.add_argument("--weights", type=Path, help="reader weights to evaluate (default: the shipped ones)")
-    p.add_argument("--reread", action=argparse.BooleanOptionalAction, help=REREAD_HELP)
-    p.add_argument("--decisive", type=float, metavar="C", help="read the chunks one at a time, best first, and stop once an answer has confidence >= C (0: always read all together)")
-    _precision_arg(p)
-    _corpus_arg(p)
+    _answering_args(p)
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("info", help="the CPU's instruction sets, the precision and threads chosen, versions and paths")
@@ -194,6 +208,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        args.settings = settings_of(args)
         args.func(args)
     except (CorpusError, MissingModelPackage, ValueError, FileNotFoundError) as exc:
         print(f"qa: error: {exc}", file=sys.stderr)

@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from qa.retriever import tokenize
+from qa.words import tokenize
 
 CALIBRATION_FILE = Path(__file__).parent / "weights" / "calibration.json"
 

@@ -102,17 +102,3 @@ def plan(env: dict[str, str] | None = None, cpuinfo: str | None = None) -> CpuPl
     shown = tuple(f for f in REPORTED_FLAGS if f in flags)
     return CpuPlan(model, shown, cap, precision, usable_cores(), reason)
 
-
-def configure_openmp() -> None:
-    """Set before torch loads (unless already set): OpenMP worker threads spin briefly
-    (``GOMP_SPINCOUNT`` 10,000, some microseconds, enough to catch the next op) and then
-    sleep (``OMP_WAIT_POLICY=PASSIVE``), so a busy neighbour process gets the core back
-    instead of every op waiting a scheduler slice; one thread per core this process may use
-    (a container pinned to fewer cores than the machine has is not oversubscribed).
-
-    Measured on a 2-core Xeon (AVX-512, no AMX), one answer / one fp32 384-token window, idle
-    and beside a busy loop: spinning (ACTIVE) 124 / 608 ms and 214 / 700 ms; PASSIVE alone
-    2 threads 246-512 ms (a wake-up per op); this 154 / 276 ms and 228 / 410 ms."""
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-    os.environ.setdefault("GOMP_SPINCOUNT", "10000")
-    os.environ.setdefault("OMP_NUM_THREADS", str(usable_cores()))

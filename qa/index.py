@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import sys
 from dataclasses import asdict, dataclass
 from importlib import metadata
@@ -19,10 +18,10 @@ from pathlib import Path
 
 import numpy as np
 
+from qa.cache import cache_key, write_atomic
 from qa.chunks import CHUNK_OVERLAP, CHUNK_SIZE, Chunk, split_documents
 from qa.corpus import BUNDLED_ARTICLE, Document, corpus_hash
 from qa.embedder import Embedder
-from qa.settings import cache_dir
 
 FORMAT_VERSION = 1
 REPO_INDEX = Path(__file__).resolve().parent.parent / "index"  # committed, read-only; absent in a wheel install
@@ -49,10 +48,9 @@ def is_bundled_default(documents: list[Document], chunk_size: int, chunk_overlap
     return bundled and (chunk_size, chunk_overlap) == (CHUNK_SIZE, CHUNK_OVERLAP)
 
 
-def cache_index_dir(documents: list[Document], chunk_size: int, chunk_overlap: int) -> Path:
-    """``$QA_CACHE/indexes/KEY``, keyed by the corpus content and chunk settings."""
-    key = hashlib.sha256(f"{corpus_hash(documents)}:{chunk_size}:{chunk_overlap}".encode()).hexdigest()[:16]
-    return cache_dir() / "indexes" / key
+def cache_index_dir(cache: Path, documents: list[Document], chunk_size: int, chunk_overlap: int) -> Path:
+    """``cache/indexes/KEY``, keyed by the corpus content and chunk settings."""
+    return Path(cache) / "indexes" / cache_key(f"index/{FORMAT_VERSION}", corpus_hash(documents), f"{chunk_size}:{chunk_overlap}")
 
 
 def _sha256(path: Path) -> str | None:
@@ -60,12 +58,6 @@ def _sha256(path: Path) -> str | None:
         return hashlib.sha256(path.read_bytes()).hexdigest()
     except OSError:
         return None
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
 
 
 def expected_manifest(documents: list[Document], chunk_size: int, chunk_overlap: int, embedder: Embedder) -> dict:
@@ -117,21 +109,21 @@ def build(folder: Path, documents: list[Document], chunk_size: int, chunk_overla
     folder.mkdir(parents=True, exist_ok=True)
     chunk_bytes = "".join(json.dumps(asdict(c), ensure_ascii=False) + "\n" for c in chunks).encode("utf-8")
     faiss_bytes = faiss.serialize_index(index).tobytes()
-    _write_atomic(folder / "chunks.jsonl", chunk_bytes)
-    _write_atomic(folder / "vectors.faiss", faiss_bytes)
+    write_atomic(folder / "chunks.jsonl", chunk_bytes)
+    write_atomic(folder / "vectors.faiss", faiss_bytes)
     files = {name: hashlib.sha256(data).hexdigest() for name, data in (("chunks.jsonl", chunk_bytes), ("vectors.faiss", faiss_bytes))}
-    _write_atomic(folder / "manifest.json", json.dumps({**manifest, "files": files}, ensure_ascii=False, indent=2).encode("utf-8"))
+    write_atomic(folder / "manifest.json", json.dumps({**manifest, "files": files}, ensure_ascii=False, indent=2).encode("utf-8"))
     return DenseIndex(chunks, index, rebuilt=True)
 
 
 def load_or_build(documents: list[Document], chunk_size: int, chunk_overlap: int, embedder: Embedder, folder: Path | None = None) -> DenseIndex:
     """The index for these documents and settings, rebuilt if missing, stale or corrupt.
     Without a ``folder``: the committed ``index/`` when it matches (it is only ever read),
-    else ``$QA_CACHE/indexes/KEY``."""
+    else ``indexes/KEY`` in the embedder's cache."""
     manifest = expected_manifest(documents, chunk_size, chunk_overlap, embedder)
     if folder is None:
         committed = _load(REPO_INDEX, manifest) if is_bundled_default(documents, chunk_size, chunk_overlap) else None
         if committed:
             return committed
-        folder = cache_index_dir(documents, chunk_size, chunk_overlap)
+        folder = cache_index_dir(embedder.cache, documents, chunk_size, chunk_overlap)
     return _load(folder, manifest) or build(folder, documents, chunk_size, chunk_overlap, embedder, manifest)

@@ -15,15 +15,14 @@ the weights keep 7 bits (ONNX Runtime's ``reduce_range``).
 The word-embedding lookup stays outside (the shared 4-bit rows of
 :mod:`qa.word_embeddings`, in numpy): a graph takes ``inputs_embeds`` and ``attention_mask``,
 so it holds no 384 MB vocabulary matrix. Graphs go to ``$QA_CACHE/onnx/KEY/``, keyed by the
-files their weights come from and the library versions, written to a temporary folder first
-and renamed, so an interrupted export is redone, never half-read. Each use touches the graph's folder;
+files their weights come from and the library versions, built in a staging folder and
+renamed (:func:`qa.cache.staged`), so an interrupted export is redone, never half-read. Each use touches the graph's folder;
 beyond the ``KEEP_GRAPHS`` most recently used of a name and precision (an 86 MB reader graph
 per weights file evaluated) the older ones are removed.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import tempfile
@@ -34,9 +33,9 @@ from typing import Callable
 
 import numpy as np
 
-from qa.cpu import int8_dot_products, usable_cores
-from qa.settings import cache_dir
-from qa.word_embeddings import Q4Table
+from qa.cache import cache_key, staged
+from qa.cpu import int8_dot_products
+from qa.e5.packed import Q4Table
 
 GRAPH_PRECISIONS = ("fp32", "int8")
 OPSET = 17
@@ -50,12 +49,8 @@ def graph_key(sources: tuple[str | Path, ...], name: str, precision: str) -> str
     (strings) and weight files (paths, hashed by content), with the export recipe, the library
     versions and, for int8, whether the CPU has VNNI. No torch is needed to compute it."""
     int8 = f"{INT8_RECIPE}/{int8_dot_products()}" if precision == "int8" else ""
-    digest = hashlib.sha256(f"{name}/{precision}/{OPSET}/{EXPORT_RECIPE}/{int8}".encode())
-    for package in ("torch", "transformers", "onnxruntime"):
-        digest.update(metadata.version(package).encode())
-    for source in sources:
-        digest.update(hashlib.sha256(source.read_bytes()).digest() if isinstance(source, Path) else source.encode())
-    return digest.hexdigest()[:16]
+    versions = [metadata.version(package) for package in ("torch", "transformers", "onnxruntime")]
+    return cache_key(f"{name}/{precision}/{OPSET}/{EXPORT_RECIPE}/{int8}", *versions, *sources)
 
 
 def from_embeddings(module, outputs: tuple[str, ...]):
@@ -104,9 +99,8 @@ def export(module, outputs: tuple[str, ...], path: Path, precision: str) -> None
                 dynamo=False,
             )
         if precision == "int8":
-            from onnxruntime.quantization import QuantType, quantize_dynamic
-
             import onnx
+            from onnxruntime.quantization import QuantType, quantize_dynamic
 
             ffn_out = [n.name for n in onnx.load(str(fp32)).graph.node if n.op_type == "MatMul" and "/output/dense/" in n.name and "/attention/" not in n.name]
             quantize_dynamic(
@@ -140,8 +134,8 @@ class OnnxEncoder:
     """An e5 encoder run by ONNX Runtime: ``encoder(input_ids, attention_mask)`` returns the
     graph's outputs (numpy, fp32). The graph is looked up under :func:`graph_key` of
     ``sources``; only when it is missing (or damaged) is ``build()`` called for the torch module
-    to export. ``threads`` intra-op threads that sleep rather than spin when idle, so a busy
-    neighbour process gets the core back."""
+    to export, into ``cache/onnx``. ``threads`` intra-op threads that sleep rather than spin
+    when idle, so a busy neighbour process gets the core back."""
 
     def __init__(
         self,
@@ -150,23 +144,24 @@ class OnnxEncoder:
         outputs: tuple[str, ...],
         name: str,
         sources: tuple[str | Path, ...],
-        precision: str = "fp32",
-        threads: int | None = None,
+        cache: Path,
+        precision: str,
+        threads: int,
     ):
         import onnxruntime as ort
 
         self.word_embeddings = word_embeddings
         self.outputs = outputs
-        folder = cache_dir() / "onnx" / graph_key(sources, name, precision)
+        folder = Path(cache) / "onnx" / graph_key(sources, name, precision)
         self.path = folder / f"{name}.{precision}.onnx"
         options = ort.SessionOptions()
-        options.intra_op_num_threads = threads or usable_cores()
+        options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         for attempt in range(2):
             if not self.path.is_file():
-                folder.mkdir(parents=True, exist_ok=True)
-                export(build(), outputs, self.path, precision)
+                with staged(folder) as staging:
+                    export(build(), outputs, staging / self.path.name, precision)
             try:
                 self.session = ort.InferenceSession(str(self.path), options, providers=["CPUExecutionProvider"])
                 break

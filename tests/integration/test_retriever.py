@@ -1,8 +1,7 @@
-import json
 
 import pytest
 
-from tests.conftest import QUESTION, run_cli
+from tests.conftest import QUESTION
 
 
 @pytest.mark.parametrize("mode", ["hybrid", "dense", "bm25"])
@@ -43,11 +42,3 @@ def test_bad_arguments(retriever):
         retriever.search("  ")
     with pytest.raises(ValueError):
         retriever.search(QUESTION, mode="sparse")
-
-
-def test_cli_search_json():
-    result = run_cli("search", QUESTION, "-k", "3", "--json")
-    assert result.returncode == 0, result.stderr
-    hits = json.loads(result.stdout)
-    assert len(hits) == 3 and all(set(h) == {"text", "doc_id", "start", "end", "score"} for h in hits)
-    assert any("100万辆" in h["text"] for h in hits)

@@ -12,17 +12,17 @@ import torch
 from safetensors.torch import save_file
 from transformers import BertConfig, BertForQuestionAnswering
 
+from qa.e5.packed import Q4Table
+from qa.e5.torch_model import as_torch_module
 from qa.runtime import KEEP_GRAPHS, OnnxEncoder
-from qa.word_embeddings import Q4Table, as_torch_module
 from tests.conftest import QUESTION, ROOT
 
 OUTPUTS = ("start_logits", "end_logits")
 
 
 @pytest.fixture
-def tiny(tmp_path, monkeypatch):
+def tiny(tmp_path):
     """A small reader on a 100-row 4-bit table, and its weights file (the graph's source)."""
-    monkeypatch.setenv("QA_CACHE", str(tmp_path))
     torch.manual_seed(0)
     rng = np.random.default_rng(0)
     table = Q4Table((rng.random((100, 1)) / 10).astype(np.float16), rng.integers(0, 256, (100, 1, 16), dtype=np.uint8))
@@ -36,7 +36,7 @@ def tiny(tmp_path, monkeypatch):
 
 def graph_of(tiny, build=None) -> OnnxEncoder:
     model, table, weights = tiny
-    return OnnxEncoder(build or (lambda: model), table, OUTPUTS, "reader", (weights,))
+    return OnnxEncoder(build or (lambda: model), table, OUTPUTS, "reader", (weights,), weights.parent, "fp32", 1)
 
 
 def torch_logits(model, ids, mask):
@@ -99,7 +99,7 @@ def test_int8_reader_finds_the_same_answer(embedder, article):
     from qa.reader import Reader
 
     reader = Reader(embedder=embedder, precision="int8")
-    assert reader.graph is not None and reader.graph.path.name == "reader.int8.onnx"
+    assert reader.backend.graph.path.name == "reader.int8.onnx"
     contexts = [article[3038:3201], article[2551:2716]]
     best = reader.run(QUESTION, contexts).best
     assert (best.text, best.context_index, contexts[1][best.start : best.end]) == ("100万辆", 1, "100万辆")

@@ -5,7 +5,8 @@ import random
 import pytest
 
 from qa.squad import Example
-from qa.train_reader import TrainConfig, distractors, label_windows, removals
+from qa.train_config import TrainConfig
+from qa.train_data import distractors, label_windows, removals
 from tests.conftest import QUESTION
 
 
@@ -83,11 +84,13 @@ def test_squad2_files_load_unanswerable_questions(tmp_path):
 def test_unanswerable_windows_teach_only_the_answerability_head(tmp_path):
     import torch
 
-    from qa.reader import add_answerable_head, load_model
-    from qa.train_reader import batch_loss, export_overlay
+    from qa.backends import READER_WEIGHTS, load_model
+    from qa.e5.folder import load_word_embeddings
+    from qa.settings import defaults
+    from qa.train_reader import HEAD_FILE, batch_loss, export_overlay, load_trainable
 
-    model = load_model()
-    add_answerable_head(model)
+    cache = defaults().cache
+    model = load_trainable(cache, None, answerable=True)
     ids = torch.tensor([[0, 100, 200, 2, 2, 300, 400, 2]] * 2)
     mask = torch.ones_like(ids)
     impossible = torch.tensor([-1, -1])
@@ -100,5 +103,9 @@ def test_unanswerable_windows_teach_only_the_answerability_head(tmp_path):
     assert torch.allclose(answered, span + torch.nn.functional.binary_cross_entropy_with_logits(logit, torch.tensor([1.0, 0.0])), atol=1e-5)
     assert batch_loss(model, ids, mask, impossible, impossible, 0.0) > 0  # without the head: CLS targets
     export_overlay(model, tmp_path / "reader.safetensors")
-    reloaded = load_model(tmp_path / "reader.safetensors")
+    assert (tmp_path / HEAD_FILE).is_file()
+    reloaded = load_trainable(cache, tmp_path / "reader.safetensors")  # the head beside the overlay comes back
     assert torch.allclose(reloaded.answerable.weight, model.answerable.weight.half().float())
+    plain = load_model(cache, tmp_path / "reader.safetensors", load_word_embeddings(cache))  # the answering path never sees the head
+    assert not hasattr(plain, "answerable")
+    assert not hasattr(load_trainable(cache, READER_WEIGHTS), "answerable")
