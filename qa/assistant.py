@@ -11,8 +11,14 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
-from qa.answer_form import evidence_sentence
+from qa.answer_form import (
+    echoed_answer,
+    evidence_sentence,
+    sentence_answer,
+    sentence_question,
+)
 from qa.confidence import Calibration, Signals
+from qa.conversation import Turn, as_turns, follow_up, leans_back
 from qa.corpus import Document
 from qa.policy import AnswerPolicy, Judgement
 from qa.reader import READER_WEIGHTS, Reader
@@ -28,7 +34,10 @@ ABSTAIN_MESSAGE = "文章中没有找到这个问题的答案"
 class Answer:
     """The assistant's reply. When it abstains ``answer`` is ``""`` and ``message`` says so;
     otherwise ``document_text(doc_id)[start:end] == answer`` and the answer lies in ``evidence``
-    at ``evidence_start`` (a document offset). ``timings``: seconds per stage of this answer."""
+    at ``evidence_start`` (a document offset). ``kind``: ``span`` (a phrase) or ``sentence`` (why,
+    how, what-is questions: the sentence, or two, holding the answer). ``understood_as``: the
+    question as it was read, after an earlier turn lent it its subject or predicate.
+    ``timings``: seconds per stage of this answer."""
 
     question: str
     answer: str
@@ -42,6 +51,8 @@ class Answer:
     message: str = ""
     signals: Signals | None = None
     timings: dict[str, float] = field(default_factory=dict)
+    kind: str = "span"
+    understood_as: str = ""
 
     @property
     def abstained(self) -> bool:
@@ -50,7 +61,7 @@ class Answer:
     def to_json(self) -> dict:
         """The ``qa ask --json`` object."""
         keys = ("question", "answer", "confidence", "doc_id", "start", "end", "evidence")
-        return {**{k: getattr(self, k) for k in keys}, "passages": [asdict(h) for h in self.passages]}
+        return {**{k: getattr(self, k) for k in keys}, "passages": [asdict(h) for h in self.passages], "kind": self.kind, "understood_as": self.understood_as or self.question}
 
 
 def check_question(question: str, max_chars: int | None = None) -> str:
@@ -146,16 +157,36 @@ class Assistant:
         options = {"k": settings.k, "decisive": settings.decisive, "max_question_chars": settings.max_question_chars, **options}
         return cls(retriever, reader, **options)
 
-    def ask(self, question: str, k: int | None = None, reread: bool | None = None, abstain_below: float | None = None) -> Answer:
-        """Answer ``question`` from the top ``k`` chunks, or abstain. ``reread`` and
+    def ask(self, question: str, k: int | None = None, reread: bool | None = None, abstain_below: float | None = None, history=None) -> Answer:
+        """Answer ``question`` from the top ``k`` chunks, or abstain. ``history``: the earlier
+        turns of this conversation, oldest first (the :class:`Answer` objects ``ask`` returned,
+        or ``(question, answer_text)`` pairs); a question that leans on them is read with their
+        help (:mod:`qa.conversation`), a self-contained one as if asked alone. ``reread`` and
         ``abstain_below`` override the reader's and the policy's settings for this call. The
         answer carries its stage timings."""
-        timings: dict[str, float] = {}
         started = time.perf_counter()
         question = check_question(question, self.max_question_chars)
         query = in_script_of(question, self.simplified_corpus)  # 長安汽車… -> 长安汽车… for a Simplified text
+        turns = [replace(t, question=in_script_of(t.question, self.simplified_corpus)) for t in as_turns(history)]
+        plan = follow_up(query, turns)
+        options = (k, reread, abstain_below)
+        answer = None
+        if plan is None or not leans_back(query):  # self-contained, or maybe an elided subject: alone first
+            answer = self._respond(question, query, query, None, *options)
+        if plan is not None and (answer is None or answer.abstained):
+            tried = [self._respond(question, asked, plan.search, plan.turn, *options) for asked in plan.readings]
+            surest = max(tried, key=lambda a: (not a.abstained, a.confidence))
+            answer = surest if answer is None or not surest.abstained else answer
+        answer.timings["total"] = time.perf_counter() - started
+        return answer
+
+    def _respond(self, question: str, query: str, search: str, earlier: Turn | None, k: int | None, reread: bool | None, abstain_below: float | None) -> Answer:
+        """Retrieve with ``search`` (the ``earlier`` answer's passage first), read for ``query``, answer ``question``."""
+        timings: dict[str, float] = {}
         with timed(timings, "retrieve"):
-            hits = self.retriever.search(query, k=k or self.k)
+            hits = self.retriever.search(search, k=k or self.k)
+            if earlier is not None:
+                hits = self._earlier_first(earlier, hits)
         contexts = [h.text for h in hits]
         with timed(timings, "read"):
             reading = self._read(query, contexts)
@@ -163,10 +194,17 @@ class Assistant:
             with timed(timings, "reread"):
                 (reading,) = self.reader.read_sentences([(query, contexts)], [reading])
         judgement = self.policy.judge(query, reading.spans, contexts)
-        answer = self._answer(question, judgement, hits, abstain_below)
-        timings["total"] = time.perf_counter() - started
+        answer = self._answer(question, query, judgement, hits, abstain_below)
         answer.timings.update(timings)
         return answer
+
+    def _earlier_first(self, turn: Turn, hits: list[Hit]) -> list[Hit]:
+        """``hits`` with the passage of ``turn``'s answer first (found by its text when the turn has no offsets)."""
+        place = (turn.doc_id, turn.start) if turn.doc_id is not None and turn.start is not None else self.retriever.find(turn.answer)
+        first = self.retriever.hit_at(*place) if place else None
+        if first is None:
+            return hits
+        return [first, *(h for h in hits if h.chunk_id != first.chunk_id)][: len(hits)]
 
     def _read(self, query: str, contexts: list[str]) -> Reading:
         """The reader's spans over ``contexts``. With ``decisive`` set, the chunks are read one
@@ -183,13 +221,25 @@ class Assistant:
                 break
         return Reading(spans[:TOP_N])
 
-    def _answer(self, question: str, judgement: Judgement | None, hits: list[Hit], abstain_below: float | None) -> Answer:
-        """The answer in document coordinates, with its evidence sentence; or an abstention."""
+    def _answer(self, question: str, query: str, judgement: Judgement | None, hits: list[Hit], abstain_below: float | None) -> Answer:
+        """The answer in document coordinates, with its evidence sentence (for a sentence
+        question, the sentence is the answer); or an abstention."""
+        understood = query if query != question else ""
         if not self.policy.answers(judgement, abstain_below):
             confidence, signals = (judgement.confidence, judgement.signals) if judgement else (0.0, None)
-            return Answer(question, "", confidence, None, None, None, "", None, hits, ABSTAIN_MESSAGE, signals)
+            return Answer(question, "", confidence, None, None, None, "", None, hits, ABSTAIN_MESSAGE, signals, understood_as=understood)
         hit = hits[judgement.span.context_index]
         start, end = hit.start + judgement.span.start, hit.start + judgement.span.end
-        text = self.retriever.document_text(hit.doc_id)
-        evidence, evidence_start = evidence_sentence(text, start, end)
-        return Answer(question, text[start:end], judgement.confidence, hit.doc_id, start, end, evidence, evidence_start, hits, "", judgement.signals)
+        kind = "sentence" if sentence_question(query) else "span"
+        if kind == "sentence":
+            echo = next(((h, at) for h in hits if (at := echoed_answer(h.text, query)) is not None), None)
+            if echo:  # the text asks the question itself, and its next sentence answers it
+                hit, at = echo
+                start = end = hit.start + at
+            text = self.retriever.document_text(hit.doc_id)
+            start, end = sentence_answer(text, start, max(end, start + 1))
+            evidence, evidence_start = text[start:end], start
+        else:
+            text = self.retriever.document_text(hit.doc_id)
+            evidence, evidence_start = evidence_sentence(text, start, end)
+        return Answer(question, text[start:end], judgement.confidence, hit.doc_id, start, end, evidence, evidence_start, hits, "", judgement.signals, kind=kind, understood_as=understood)

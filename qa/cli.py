@@ -1,4 +1,4 @@
-"""Command line: ``qa index | search | ask | eval | train-reader | info``."""
+"""Command line: ``qa index | search | ask | chat | eval | train-reader | info``."""
 
 from __future__ import annotations
 
@@ -44,7 +44,7 @@ def settings_of(args) -> Settings:
     """The settings in force: defaults, then the environment, then this command's flags
     (``ask`` and ``eval`` set the answering ones; ``--decisive 0`` or less: read all chunks together)."""
     settings = resolve()
-    if args.command in ("ask", "eval"):
+    if args.command in ("ask", "chat", "eval"):
         settings = with_flags(settings, precision=args.precision, k=args.k, reread=args.reread)
         if args.decisive is not None:
             settings = replace(settings, decisive=args.decisive if args.decisive > 0 else None, sources={**settings.sources, "decisive": "flag"})
@@ -88,19 +88,24 @@ def cmd_ask(args) -> None:
     answer = Assistant.from_corpus(args.corpus, settings=args.settings).ask(args.question)
     if args.json:
         _print_json(answer.to_json())
-        return
-    if answer.abstained:
-        print(answer.message)
-        print("最相关的段落：")
-        for h in answer.passages:
-            print(f"  [{h.doc_id} {h.start}-{h.end}] {h.text[:80]}…")
-        return
-    print(f"答案：{answer.answer}  (置信度 {answer.confidence:.2f})")
-    print(f"出处：{answer.doc_id} 字符 {answer.start}-{answer.end}")
-    print(f"依据：{answer.evidence}")
+    else:
+        from qa.terminal import print_answer
+
+        print_answer(answer)
+
+
+def cmd_chat(args) -> None:
+    from qa.assistant import Assistant
+    from qa.terminal import chat
+
+    chat(Assistant.from_corpus(args.corpus, settings=args.settings), as_json=args.json)
 
 
 def cmd_eval(args) -> None:
+    from qa.conversation_eval import kind_of
+
+    if kind_of(args.file):
+        return eval_conversation(args, kind_of(args.file))
     from qa.evaluate import evaluate, predictions, write_report
     from qa.scores import format_table
 
@@ -112,6 +117,25 @@ def cmd_eval(args) -> None:
         args.json.write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
     if args.report:
         write_report(args.report, outcomes, summary)
+
+
+def eval_conversation(args, kind: str) -> None:
+    """``qa eval`` of a dialogue or why/how set: the summary, ``--json`` it, ``--predictions`` every row."""
+    from qa.assistant import Assistant
+    from qa.conversation_eval import (
+        evaluate_dialogues,
+        evaluate_why_how,
+        format_conversation,
+    )
+
+    assistant = Assistant.from_corpus(args.corpus, settings=args.settings)
+    run = evaluate_dialogues if kind == "dialogues" else evaluate_why_how
+    summary, rows = run(args.file, assistant, args.limit)
+    print("\n".join(format_conversation(kind, summary)))
+    if args.json:
+        args.json.write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
+    if args.predictions:
+        args.predictions.write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")
 
 
 def cmd_info(args) -> None:
@@ -168,7 +192,12 @@ def build_parser() -> argparse.ArgumentParser:
     _answering_args(p)
     p.set_defaults(func=cmd_ask)
 
-    p = sub.add_parser("eval", help="evaluate on a labelled set (.jsonl questions or SQuAD .json)")
+    p = sub.add_parser("chat", help="a conversation in the terminal (or one question a line on standard input), with follow-up questions")
+    p.add_argument("--json", action="store_true", help="print each answer as one JSON line")
+    _answering_args(p)
+    p.set_defaults(func=cmd_chat)
+
+    p = sub.add_parser("eval", help="evaluate on a labelled set (.jsonl questions, dialogues or why/how questions, or SQuAD .json)")
     p.add_argument("file", type=Path)
     p.add_argument("--mode", choices=("open", "reader"), default="open", help="SQuAD files: open-domain over all paragraphs, or reader-only")
     p.add_argument("--predictions", type=Path, help="write {id: answer} here")

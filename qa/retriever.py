@@ -73,6 +73,15 @@ class Retriever:
     def document_text(self, doc_id: str) -> str:
         return next(d.text for d in self.documents if d.doc_id == doc_id)
 
+    def hit_at(self, doc_id: str, offset: int) -> Hit | None:
+        """The chunk of ``doc_id`` that holds character ``offset``, as a hit without scores."""
+        c = next((c for c in self.chunks if c.doc_id == doc_id and c.start <= offset < c.end), None)
+        return Hit(c.text, c.doc_id, c.chunk_id, c.start, c.end, 0.0) if c else None
+
+    def find(self, text: str) -> tuple[str, int] | None:
+        """``(doc_id, offset)`` of the first occurrence of ``text`` in the corpus."""
+        return next(((d.doc_id, d.text.find(text)) for d in self.documents if text and text in d.text), None)
+
     def dense_ranking(self, question: str, depth: int = FUSION_DEPTH) -> tuple[np.ndarray, np.ndarray]:
         return self.index.search(self.embedder.query(question), depth)
 

@@ -16,6 +16,7 @@ import gradio as gr
 
 from qa.app.render import document_html, document_status, passages_html, reply_markdown
 from qa.assistant import Assistant, check_question
+from qa.conversation import as_turns
 from qa.corpus import (
     SUFFIXES,
     CorpusError,
@@ -77,16 +78,19 @@ class Handlers:
     def status(self, key: str | None) -> str:
         return document_status(self.library.get(key).retriever.documents, key is not None)
 
-    def respond(self, message: str, history: list, k: int, key: str | None, marks: list):
-        """Answer ``message`` in the session's document: the chat, the emptied box, the passages, the document view, the marks."""
+    def respond(self, message: str, history: list, k: int, key: str | None, marks: list, turns: list):
+        """Answer ``message`` in the session's document, knowing the conversation's earlier
+        ``turns``: the chat, the emptied box, the passages, the document view, the marks, the turns."""
         history = list(history or [])
         marks = list(marks or [])
+        turns = list(turns or [])
         question = (message or "").strip()
         history.append({"role": "user", "content": question or "（空）"})
         passages = ""
         current = self.library.get(key)
         try:
-            answer = current.ask(check_question(question, self.max_question_chars), k=int(k))
+            answer = current.ask(check_question(question, self.max_question_chars), k=int(k), history=turns)
+            turns = [*turns, *as_turns([answer])]
             documents = current.retriever.documents
             text, passages = reply_markdown(answer, documents), passages_html(answer, documents)
             if not answer.abstained:
@@ -100,7 +104,7 @@ class Handlers:
             log.exception("answering failed")
             text = "抱歉，回答这个问题时出错了，请换个问法再试。"
         history.append({"role": "assistant", "content": text})
-        return history, "", passages, self.view(key, marks), marks
+        return history, "", passages, self.view(key, marks), marks, turns
 
     def read_upload(self, upload: str) -> Document:
         """The uploaded file as a document; ``CorpusError`` for a wrong type, too big, not UTF-8, empty or binary."""
@@ -125,14 +129,14 @@ class Handlers:
             new_key = self.library.add(document)
         except CorpusError as error:
             status = f"⚠️ 无法使用这篇文章：{html.escape(str(error))}。当前文章不变。\n\n" + self.status(key)
-            return key, marks, status, gr.update(), gr.update(), None
-        return new_key, [], self.status(new_key), self.view(new_key, []), [], None
+            return key, marks, status, gr.update(), gr.update(), None, gr.update()
+        return new_key, [], self.status(new_key), self.view(new_key, []), [], None, []
 
     def use_default(self):
-        return None, [], self.status(None), self.view(None, []), []
+        return None, [], self.status(None), self.view(None, []), [], []
 
     def clear(self, key: str | None):
-        return [], "", "", self.view(key, []), []
+        return [], "", "", self.view(key, []), [], []
 
     def ask(self, question: str) -> str:
         """Answer text for ``question`` from the default corpus; ``""`` when it does not say or the question is unusable."""
@@ -141,12 +145,13 @@ class Handlers:
         except ValueError:
             return ""
 
-    def answer(self, question: str, document: str = "") -> dict:
+    def answer(self, question: str, document: str = "", history: list | None = None) -> dict:
         """The ``qa ask --json`` object for ``question``: from ``document`` alone when it is
-        given (``document[start:end] == answer``), else from the default corpus. An unusable
-        question or document gives an empty answer and an ``error``."""
+        given (``document[start:end] == answer``), else from the default corpus; ``history``:
+        the conversation's earlier turns as ``[question, answer]`` pairs, oldest first. An
+        unusable question or document gives an empty answer and an ``error``."""
         try:
             target = self.library.get(self.library.add(document_from_text(document, "document", self.max_document_chars))) if document else self.library.default
-            return target.ask(check_question(question or "", self.max_question_chars)).to_json()
+            return target.ask(check_question(question or "", self.max_question_chars), history=as_turns(history)).to_json()
         except ValueError as error:  # CorpusError is one
             return {"question": question, "answer": "", "confidence": 0.0, "doc_id": None, "start": None, "end": None, "evidence": "", "passages": [], "error": str(error)}

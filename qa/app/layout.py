@@ -43,6 +43,7 @@ def build_app(assistant: Assistant, max_document_chars: int) -> gr.Blocks:
     with gr.Blocks(title="重庆“双链融合”文章问答") as app:
         key = gr.State(None)
         marks = gr.State([])
+        turns = gr.State([])  # the conversation's earlier turns (qa.conversation.Turn), for follow-up questions
         gr.Markdown("## 重庆“双链融合”文章问答\n就文章内容提问（简体或繁体），答案直接摘自原文，并在全文中标出。也可以换成你自己的文章。")
         with gr.Row():
             with gr.Column(scale=3):
@@ -66,12 +67,12 @@ def build_app(assistant: Assistant, max_document_chars: int) -> gr.Blocks:
                 with gr.Tab("检索到的段落"):
                     passages = gr.HTML("提问后这里显示检索到的原文段落。", elem_id="passages")
         for event in (box.submit, send.click):
-            event(handlers.respond, [box, chat, top_k, key, marks], [chat, box, passages, article, marks], api_visibility="private").then(
+            event(handlers.respond, [box, chat, top_k, key, marks, turns], [chat, box, passages, article, marks, turns], api_visibility="private").then(
                 None, None, None, js=SCROLL_TO_LATEST
             )
-        clear.click(handlers.clear, key, [chat, box, passages, article, marks], api_visibility="private")
-        use.click(handlers.use_document, [pasted, upload, key, marks], [key, marks, status, article, chat, upload], api_visibility="private")
-        back.click(handlers.use_default, None, [key, marks, status, article, chat], api_visibility="private")
+        clear.click(handlers.clear, key, [chat, box, passages, article, marks, turns], api_visibility="private")
+        use.click(handlers.use_document, [pasted, upload, key, marks], [key, marks, status, article, chat, upload, turns], api_visibility="private")
+        back.click(handlers.use_default, None, [key, marks, status, article, chat, turns], api_visibility="private")
         gr.api(handlers.ask, api_name="ask")
         gr.api(handlers.answer, api_name="answer")
     return app.queue(default_concurrency_limit=CONCURRENCY, max_size=64)

@@ -32,14 +32,19 @@ def passages_html(answer: Answer, documents: list[Document]) -> str:
 
 
 def reply_markdown(answer: Answer, documents: list[Document]) -> str:
+    """The chat's reply: the answer in bold (a sentence answer is its own evidence), where it
+    stands, the confidence; how a follow-up question was understood; or the abstention and the
+    closest passages."""
     index = {d.doc_id: i for i, d in enumerate(documents)}
+    understood = f"<small>理解为：{html.escape(answer.understood_as)}</small>\n\n" if answer.understood_as else ""
     if answer.abstained:
         closest = "\n".join(f"- `{h.doc_id}` 字符 {h.start}–{h.end}：{html.escape(h.text[:60])}…" for h in answer.passages[:3])
-        return f"{ABSTAIN_MESSAGE}。\n\n最接近的段落：\n{closest}"
+        return f"{understood}{ABSTAIN_MESSAGE}。\n\n最接近的段落：\n{closest}"
     jump = f'<a data-jump="{anchor(index[answer.doc_id], answer.start)}" href="#">在全文中查看</a>'
+    evidence = "" if answer.kind == "sentence" else f"依据：{highlighted_evidence(answer)}\n\n"
     return (
-        f"**{html.escape(answer.answer)}**\n\n"
-        f"依据：{highlighted_evidence(answer)}\n\n"
+        f"{understood}**{html.escape(answer.answer)}**\n\n"
+        f"{evidence}"
         f"来源：`{answer.doc_id}` 字符 {answer.start}–{answer.end} · 置信度 {answer.confidence:.0%} · {jump}"
     )
 

@@ -84,6 +84,9 @@ def test_answer_endpoint_returns_the_json_object(app_url, article):
     assert client.predict(QUESTION, OWN_TEXT, api_name="/answer")["answer"] != "100万辆"  # that text alone
     bad = client.predict(QUESTION, "x" * 200_001, api_name="/answer")
     assert bad["answer"] == "" and "over the limit" in bad["error"]
+    earlier = [["璧山的生物制造中试平台是什么时候开工的？", "2025年11月"]]
+    follow = client.predict("它的投资是多少？", "", earlier, api_name="/answer")
+    assert follow["answer"] == "6.25亿元" and follow["understood_as"] == "璧山的生物制造中试平台的投资是多少？"
 
 
 def test_ten_concurrent_calls_all_succeed(app_url):
@@ -141,6 +144,16 @@ def test_chat_in_a_real_browser(app_url, browser, screenshot_dir):
     page.locator("#send").click()  # empty message
     expect(page.locator("#chat .bot")).to_have_count(4, timeout=60_000)
     expect(page.locator("#chat .bot").last).to_contain_text("请输入一个问题")
+
+    # a follow-up question leans on the turn before it; its answer is highlighted in the article
+    page.locator("#doc-view").scroll_into_view_if_needed()
+    expect(ask(page, "璧山的生物制造中试平台是什么时候开工的？", 5).locator("strong")).to_have_text("2025年11月")
+    follow = ask(page, "它的投资是多少？", 6)
+    expect(follow.locator("strong")).to_have_text("6.25亿元")
+    expect(follow).to_contain_text("理解为：璧山的生物制造中试平台的投资是多少？")
+    page.get_by_role("tab", name="全文").click()
+    expect(page.locator("#doc-view mark.latest")).to_have_text("6.25亿元")
+    page.screenshot(path=str(screenshot_dir / "follow-up.png"), full_page=True)
     assert page.locator(".toast-body").count() == 0
     page.close()
 

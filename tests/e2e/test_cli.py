@@ -78,7 +78,7 @@ def test_cli_ask_json_keys_and_errors():
     result = run_cli("ask", QUESTION, "--json")
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
-    assert list(data) == ["question", "answer", "confidence", "doc_id", "start", "end", "evidence", "passages"]
+    assert list(data) == ["question", "answer", "confidence", "doc_id", "start", "end", "evidence", "passages", "kind", "understood_as"]
     assert data["answer"] == "100万辆"
     for bad in ("", "x" * (LIMIT + 1)):
         result = run_cli("ask", bad)
@@ -166,3 +166,16 @@ def test_compare_cli(tmp_path):
     assert lines[("unanswerable", "1", "F1")][-3:] == ["1", "1", "0"]  # changed, better, worse
     missing = compare("short.json")
     assert missing.returncode == 2 and "no prediction for 1 questions (first: u)" in missing.stderr
+
+
+def test_chat_keeps_the_conversation_and_reads_piped_questions():
+    lines = ["璧山的生物制造中试平台是什么时候开工的？", "它的投資是多少？", ":reset", "", "x" * (LIMIT + 1), ":quit", "不会被问到？"]
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
+    out = subprocess.run([sys.executable, "-m", "qa", "chat", "--json"], input="\n".join(lines) + "\n", capture_output=True, text=True, env=env, cwd=ROOT, timeout=300)
+    assert out.returncode == 0, out.stderr
+    first, follow = [json.loads(line) for line in out.stdout.splitlines()]  # :reset, an empty line and :quit answer nothing
+    assert first["answer"] == "2025年11月"
+    assert follow["answer"] == "6.25亿元" and follow["question"] == "它的投資是多少？"  # Traditional input, history kept
+    assert "问题太长" in out.stderr and "Traceback" not in out.stderr
+    plain = subprocess.run([sys.executable, "-m", "qa", "chat"], input="它的投资是多少？\n", capture_output=True, text=True, env=env, cwd=ROOT, timeout=300)
+    assert plain.returncode == 0 and plain.stdout.startswith("问：它的投资是多少？\n") and "答案：" in plain.stdout

@@ -123,3 +123,36 @@ def test_traditional_question_gets_the_source_span(assistant, article):
     assert (traditional.answer, traditional.start, traditional.end) == (simplified.answer, simplified.start, simplified.end)
     assert article[traditional.start : traditional.end] == "100万辆"  # shown in the characters of the source
     assert traditional.question == "長安汽車新能源汽車年銷量突破了多少？"
+
+
+def test_a_follow_up_question_is_answered_from_the_earlier_turn(assistant, article):
+    first = assistant.ask("璧山的生物制造中试平台是什么时候开工的？")
+    assert first.answer == "2025年11月"
+    follow = assistant.ask("它的投资是多少？", history=[first])
+    assert follow.answer == "6.25亿元" and article[follow.start : follow.end] == "6.25亿元"
+    assert follow.understood_as == "璧山的生物制造中试平台的投资是多少？"
+    pairs = assistant.ask("它的投资是多少？", history=[("璧山的生物制造中试平台是什么时候开工的？", "2025年11月")])
+    assert (pairs.answer, pairs.start) == (follow.answer, follow.start)  # (question, answer) pairs locate the earlier answer by its text
+    earlier = assistant.ask("市国资委正式立项的“四链”融合项目总投资多少？")
+    assert earlier.answer == "47.9亿元"
+    ellipsis = assistant.ask("那66个市属国企项目呢？", history=[earlier])
+    assert ellipsis.answer == "27亿元" and ellipsis.understood_as == "66个市属国企项目总投资多少？"
+
+
+@pytest.mark.parametrize("question", [QUESTION, "重庆信息与智慧医学研究院由哪个部门举办？", "这篇报道的记者是谁？", "重庆信息与智慧医学研究院的院长是谁？"])
+def test_a_self_contained_question_gets_the_same_answer_with_or_without_history(assistant, question):
+    history = [assistant.ask("璧山的生物制造中试平台是什么时候开工的？")]
+    alone, later = assistant.ask(question), assistant.ask(question, history=history)
+    assert (later.answer, later.start, later.end, later.confidence) == (alone.answer, alone.start, alone.end, alone.confidence)
+    assert later.understood_as == ""
+
+
+def test_why_and_what_is_questions_get_the_sentence_that_holds_the_answer(assistant, article):
+    definition = assistant.ask("SDA平台是什么？")
+    assert definition.kind == "sentence" and "超级神经网络" in definition.answer and len(definition.answer) <= 150
+    why = assistant.ask("长安汽车新能源汽车年销量突破100万辆的原因是什么？")
+    assert why.kind == "sentence" and "不断的创新投入" in why.answer
+    for answer in (definition, why):
+        assert article[answer.start : answer.end] == answer.answer == answer.evidence and answer.evidence_start == answer.start
+    factoid = assistant.ask(QUESTION)
+    assert factoid.kind == "span" and factoid.answer == "100万辆"
