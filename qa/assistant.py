@@ -236,10 +236,10 @@ class Assistant:
             if echo:  # the text asks the question itself, and its next sentence answers it
                 hit, at = echo
                 start = end = hit.start + at
-            text = self.retriever.document_text(hit.doc_id)
+        text = self.retriever.document_text(hit.doc_id)
+        if kind == "sentence":
             start, end = sentence_answer(text, start, max(end, start + 1))
             evidence, evidence_start = text[start:end], start
         else:
-            text = self.retriever.document_text(hit.doc_id)
             evidence, evidence_start = evidence_sentence(text, start, end)
         return Answer(question, text[start:end], judgement.confidence, hit.doc_id, start, end, evidence, evidence_start, hits, "", judgement.signals, kind=kind, understood_as=understood)

@@ -90,12 +90,12 @@ def filled_in(question: str, turn: Turn) -> list[str]:
     (or, where the subject is left out, before the question): its subject, then its answer
     (其中 takes the answer alone: 其中哪个 → A和B中哪个)."""
     points = POINTS_BACK.search(question)
-    topics = [turn.answer] if points and points.group() == "其中" else [subject(turn.question), turn.answer]
     if points and points.group() == "其中":
-        return [question.replace("其中", f"{topic}中", 1) for topic in topics if topic]
+        return [question.replace("其中", f"{turn.answer}中", 1)] if turn.answer else []
+    topics = [topic for topic in (subject(turn.question), turn.answer) if topic]
     if points:
-        return [question[: points.start()] + topic + question[points.end() :] for topic in topics if topic]
-    return [topic + question for topic in topics if topic]
+        return [question[: points.start()] + topic + question[points.end() :] for topic in topics]
+    return [topic + question for topic in topics]
 
 
 def follow_up(question: str, turns: list[Turn]) -> FollowUp | None:
