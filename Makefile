@@ -6,9 +6,12 @@ $(PY):
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 
-.PHONY: install app test browser-deps screenshot
+.PHONY: install test-install app test browser-deps screenshot
 install: $(PY)
-	$(PY) -m pip install -q -e ".[app,test]"
+	$(PY) -m pip install -q -e ".[app]"
+
+test-install: $(PY)  # the tests also run the Milvus store: the [milvus] extra
+	$(PY) -m pip install -q -e ".[app,test,milvus]"
 
 app: install
 	$(PY) app.py
@@ -17,8 +20,8 @@ browser-deps:
 	@command -v chromium >/dev/null && fc-list | grep -qi "noto.*cjk" || \
 	  (apt-get update -qq && apt-get install -y -qq chromium fonts-noto-cjk >/dev/null)
 
-test: install browser-deps
+test: test-install browser-deps
 	$(PY) -m pytest -q
 
-screenshot: install browser-deps  # refreshes docs/screenshot.png (tests write theirs to a temporary folder)
+screenshot: test-install browser-deps  # refreshes docs/screenshot.png (tests write theirs to a temporary folder)
 	SCREENSHOT_DIR=docs $(PY) -m pytest -q tests/test_app.py -k browser

@@ -132,21 +132,25 @@ class Assistant:
         corpus: list[str | Path] | None = None,
         *,
         documents: list[Document] | None = None,
+        store: str | None = None,
         reader_weights: Path | None = READER_WEIGHTS,
         settings: Settings | None = None,
         precision: str | None = None,
         reread: bool | None = None,
         **options,
     ) -> "Assistant":
-        """The common case: a retriever over ``corpus`` (default: the bundled article) and the
-        shipped reader, sharing one embedder (tokenizer and word embeddings), built with
-        ``settings`` (default: :func:`qa.settings.defaults`); ``precision`` and ``reread``
-        override those two. ``options``: keyword arguments of :class:`Assistant`."""
+        """The common case: a retriever over ``corpus`` (default: the bundled article), or over
+        the archive ``store`` (a URI, :mod:`qa.store`; default: the settings' store when no
+        corpus or documents are given), and the shipped reader, sharing one embedder (tokenizer
+        and word embeddings), built with ``settings`` (default: :func:`qa.settings.defaults`);
+        ``precision`` and ``reread`` override those two. ``options``: keyword arguments of :class:`Assistant`."""
         from qa.embedder import Embedder
 
         settings = settings or defaults()
-        embedder = Embedder(settings.cache)
-        retriever = Retriever(corpus, documents=documents, embedder=embedder)
+        if store is None and not corpus and documents is None:
+            store = settings.store
+        embedder = Embedder(settings.cache, settings.threads)
+        retriever = Retriever(corpus, documents=documents, embedder=embedder, store=store)
         reader = Reader(
             reader_weights,
             embedder=embedder,

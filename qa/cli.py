@@ -10,16 +10,29 @@ from dataclasses import replace
 from pathlib import Path
 
 from qa.assistant import check_question
+from qa.cli_train import add_train_parser
 from qa.corpus import CorpusError
 from qa.e5 import MissingModelPackage
 from qa.retriever import MODES
 from qa.settings import Settings, apply_threads, resolve, with_flags
+from qa.store.base import StoreError
 
+STORE_HELP = "answer from an archive built by qa index --store: a folder (FAISS), a .db file (Milvus Lite) or http://host:19530 (Milvus); default: QA_STORE"
 REREAD_HELP = "read the top spans again in their sentences (the default: one more short forward pass, CMRC dev EM +4.4); --no-reread reads once"
 
 
-def _corpus_arg(parser: argparse.ArgumentParser) -> None:
+def _corpus_arg(parser: argparse.ArgumentParser, store: bool = True) -> None:
     parser.add_argument("--corpus", action="append", metavar="PATH", help="a .txt/.md file or folder (repeatable); default: the bundled article")
+    if store:
+        parser.add_argument("--store", metavar="URI", help=STORE_HELP)
+
+
+def _source(args) -> dict:
+    """``corpus`` or ``store`` for the retriever: ``--store`` (or ``QA_STORE`` when no ``--corpus`` is given) over the corpus."""
+    if args.store and args.corpus:
+        raise ValueError("give --corpus or --store, not both (qa index --corpus FOLDER --store URI builds the store)")
+    store = args.store or (None if args.corpus else args.settings.store)
+    return {"store": store} if store else {"corpus": args.corpus}
 
 
 def _answering_args(parser: argparse.ArgumentParser) -> None:
@@ -33,13 +46,6 @@ def _answering_args(parser: argparse.ArgumentParser) -> None:
     _corpus_arg(parser)
 
 
-def _repeat(text: str) -> tuple[str, int]:
-    name, _, times = text.partition("=")
-    if not times.isdigit() or int(times) < 1:
-        raise argparse.ArgumentTypeError(f"expected NAME=N with N >= 1, not {text!r}")
-    return name, int(times)
-
-
 def settings_of(args) -> Settings:
     """The settings in force: defaults, then the environment, then this command's flags
     (``ask`` and ``eval`` set the answering ones; ``--decisive 0`` or less: read all chunks together)."""
@@ -48,6 +54,8 @@ def settings_of(args) -> Settings:
         settings = with_flags(settings, precision=args.precision, k=args.k, reread=args.reread)
         if args.decisive is not None:
             settings = replace(settings, decisive=args.decisive if args.decisive > 0 else None, sources={**settings.sources, "decisive": "flag"})
+    if getattr(args, "store", None):
+        settings = with_flags(settings, store=args.store)
     apply_threads(settings)
     return settings
 
@@ -62,7 +70,22 @@ def cmd_index(args) -> None:
     from qa.retriever import Retriever
 
     started = time.perf_counter()
-    retriever = Retriever(args.corpus, embedder=Embedder(args.settings.cache))
+    embedder = Embedder(args.settings.cache, args.settings.threads)
+    store = args.store or args.settings.store
+    if store:
+        from qa.archive import store_meta, sync
+        from qa.store import open_store
+
+        if not args.corpus:
+            raise ValueError("qa index --store URI needs --corpus FOLDER: the files the archive holds")
+        archive = open_store(store, store_meta(embedder))
+        try:
+            report = sync(archive, args.corpus, embedder)
+            print("\n".join([*report.lines(), f"store {store}: {len(archive)} chunks"]))
+        finally:
+            archive.close()
+        return
+    retriever = Retriever(args.corpus, embedder=embedder)
     state = "built" if retriever.index.rebuilt else "up to date"
     print(f"index {state}: {len(retriever.documents)} document(s), {len(retriever.chunks)} chunks, {time.perf_counter() - started:.1f} s")
 
@@ -72,7 +95,7 @@ def cmd_search(args) -> None:
     from qa.retriever import Retriever
 
     check_question(args.question, args.settings.max_question_chars)
-    hits = Retriever(args.corpus, embedder=Embedder(args.settings.cache)).search(args.question, k=args.k, mode=args.mode)
+    hits = Retriever(**_source(args), embedder=Embedder(args.settings.cache, args.settings.threads)).search(args.question, k=args.k, mode=args.mode)
     if args.json:
         _print_json([{"text": h.text, "doc_id": h.doc_id, "start": h.start, "end": h.end, "score": h.score} for h in hits])
         return
@@ -85,7 +108,7 @@ def cmd_ask(args) -> None:
     from qa.assistant import Assistant
 
     check_question(args.question, args.settings.max_question_chars)
-    answer = Assistant.from_corpus(args.corpus, settings=args.settings).ask(args.question)
+    answer = Assistant.from_corpus(**_source(args), settings=args.settings).ask(args.question)
     if args.json:
         _print_json(answer.to_json())
     else:
@@ -98,7 +121,7 @@ def cmd_chat(args) -> None:
     from qa.assistant import Assistant
     from qa.terminal import chat
 
-    chat(Assistant.from_corpus(args.corpus, settings=args.settings), as_json=args.json)
+    chat(Assistant.from_corpus(**_source(args), settings=args.settings), as_json=args.json)
 
 
 def cmd_eval(args) -> None:
@@ -109,7 +132,8 @@ def cmd_eval(args) -> None:
     from qa.evaluate import evaluate, predictions, write_report
     from qa.scores import format_table
 
-    summary, outcomes = evaluate(args.file, args.mode, args.corpus, args.k, args.weights, args.reread, args.settings, args.limit)
+    source = _source(args)
+    summary, outcomes = evaluate(args.file, args.mode, source.get("corpus"), args.k, args.weights, args.reread, args.settings, args.limit, source.get("store"))
     print("\n".join(format_table(summary)))
     if args.predictions:
         args.predictions.write_text(json.dumps(predictions(outcomes, summary["threshold"]), ensure_ascii=False, indent=1), encoding="utf-8")
@@ -128,7 +152,7 @@ def eval_conversation(args, kind: str) -> None:
         format_conversation,
     )
 
-    assistant = Assistant.from_corpus(args.corpus, settings=args.settings)
+    assistant = Assistant.from_corpus(**_source(args), settings=args.settings)
     run = evaluate_dialogues if kind == "dialogues" else evaluate_why_how
     summary, rows = run(args.file, assistant, args.limit)
     print("\n".join(format_conversation(kind, summary)))
@@ -144,37 +168,11 @@ def cmd_info(args) -> None:
     print("\n".join(info_lines(args.settings, args.corpus)))
 
 
-def cmd_train_reader(args) -> None:
-    from qa.train_reader import TrainConfig, train
-
-    cfg = TrainConfig(
-        epochs=args.epochs,
-        total_steps=args.total_steps,
-        batch_size=args.batch_size,
-        lr=args.lr,
-        max_length=args.max_length,
-        negative_rate=args.negative_rate,
-        distractor_rate=args.distractor_rate,
-        removal_rate=args.removal_rate,
-        threads=args.threads or args.settings.threads,
-        oversample=dict(args.oversample or []),
-        answerable_weight=args.answerable_weight,
-        **({"bf16": args.precision == "bf16"} if args.precision else {}),
-    )
-    overlay = train(args.train, args.out, cfg, args.settings.cache, init=args.init, max_steps=args.max_steps)
-    print(f"trained weights: {overlay}")
-    if args.dev:
-        from qa.evaluate import evaluate_reader
-
-        summary = evaluate_reader(args.dev, overlay)
-        print(json.dumps(summary, ensure_ascii=False))
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="qa", description="Question answering over a Chinese article.")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("index", help="build (or check) the index of a corpus")
+    p = sub.add_parser("index", help="build (or check) the index of a corpus; with --store, add the corpus to an archive (incremental, resumable)")
     _corpus_arg(p)
     p.set_defaults(func=cmd_index)
 
@@ -209,28 +207,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("info", help="the CPU's instruction sets, the precision and threads chosen, versions and paths")
-    _corpus_arg(p)
+    _corpus_arg(p, store=False)
     p.set_defaults(func=cmd_info)
 
-    p = sub.add_parser("train-reader", help="fine-tune the reader on SQuAD-format data")
-    p.add_argument("--train", nargs="+", required=True, metavar="FILE")
-    p.add_argument("--dev", metavar="FILE", help="SQuAD file to score the result on")
-    p.add_argument("--out", type=Path, required=True, help="folder for checkpoints and the exported weights")
-    p.add_argument("--init", type=Path, help="start from these weights (e.g. qa/weights/reader.safetensors)")
-    p.add_argument("--epochs", type=float, default=1.0)
-    p.add_argument("--total-steps", type=int, help="length of the LR schedule (overrides --epochs; may be raised when resuming)")
-    p.add_argument("--batch-size", type=int, default=16)
-    p.add_argument("--lr", type=float, default=1e-4)
-    p.add_argument("--max-length", type=int, default=256)
-    p.add_argument("--negative-rate", type=float, default=0.2, help="share of answerless windows kept (CLS target)")
-    p.add_argument("--distractor-rate", type=float, default=0.0, help="share of questions also paired with a BM25-retrieved other context (CLS target)")
-    p.add_argument("--removal-rate", type=float, default=0.0, help="share of questions also paired with their context minus the answer's sentences (CLS target)")
-    p.add_argument("--max-steps", type=int, help="stop after this many steps (resume later)")
-    p.add_argument("--threads", type=int, help="torch threads")
-    p.add_argument("--oversample", type=_repeat, action="append", metavar="NAME=N", help="use the questions of training file NAME N times (repeatable), to set the mix")
-    p.add_argument("--precision", choices=("fp32", "bf16"), help="autocast precision (default: bf16 only on a CPU with native bf16)")
-    p.add_argument("--answerable-weight", type=float, default=0.0, help="> 0: also train an answerability head on the [CLS] state (loss weight); unanswerable questions then teach only that head")
-    p.set_defaults(func=cmd_train_reader)
+    add_train_parser(sub)
     return parser
 
 
@@ -239,7 +219,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args.settings = settings_of(args)
         args.func(args)
-    except (CorpusError, MissingModelPackage, ValueError, FileNotFoundError) as exc:
+    except (CorpusError, MissingModelPackage, StoreError, ValueError, FileNotFoundError) as exc:
         print(f"qa: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("qa: interrupted (an archive build resumes where it stopped when run again)", file=sys.stderr)
+        return 130
     return 0

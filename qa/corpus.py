@@ -62,12 +62,16 @@ def read_document(path: Path, doc_id: str | None = None) -> Document:
     return document_from_bytes(raw, doc_id or str(path))
 
 
+def corpus_files(paths: list[str | Path]) -> list[Path]:
+    """The ``.txt``/``.md`` files of ``paths`` (files, or folders searched recursively), once each, in order."""
+    return list(dict.fromkeys(f for p in paths for f in _files(Path(p))))
+
+
 def load_corpus(paths: list[str | Path] | None = None) -> list[Document]:
     """Documents from files or folders; ``None`` means the bundled article."""
     if not paths:
         return [read_document(BUNDLED_ARTICLE, doc_id=BUNDLED_ARTICLE.name)]
-    files = [f for p in paths for f in _files(Path(p))]
-    return [read_document(f) for f in dict.fromkeys(files)]
+    return [read_document(f) for f in corpus_files(paths)]
 
 
 def corpus_hash(documents: list[Document]) -> str:

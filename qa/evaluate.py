@@ -102,9 +102,12 @@ def evaluate(
     reread: bool | None = None,
     settings=None,
     limit: int | None = None,
+    store: str | None = None,
 ) -> tuple[dict, list[Outcome]]:
     """Score the system on ``path`` with ``settings`` (default: :func:`qa.settings.defaults`;
-    its ``decisive`` sets the assistant's early stop); returns the summary and the outcomes."""
+    its ``decisive`` sets the assistant's early stop); returns the summary and the outcomes.
+    Open mode reads from ``store`` when given (an archive built with ``qa index --store``),
+    else from ``corpus``, else from the file's own paragraphs (a SQuAD file) or the article."""
     from qa.assistant import Assistant
     from qa.corpus import Document
     from qa.policy import AnswerPolicy
@@ -123,8 +126,8 @@ def evaluate(
         outcomes = read_only(cases, reader, policy, reread)
         threshold = policy.abstain_below if any(not c.golds for c in cases) else 0.0
         return summarise(outcomes, threshold, False, time.perf_counter() - started), outcomes
-    documents = [Document(f"p{i}", text) for i, text in enumerate(squad_paragraphs(path))] if path.suffix == ".json" else None
-    assistant = Assistant.from_corpus(corpus, documents=documents, reader_weights=weights or READER_WEIGHTS, settings=settings)
+    documents = [Document(f"p{i}", text) for i, text in enumerate(squad_paragraphs(path))] if path.suffix == ".json" and not store and not corpus else None
+    assistant = Assistant.from_corpus(corpus, documents=documents, store=store, reader_weights=weights or READER_WEIGHTS, settings=settings)
     started = time.perf_counter()
     outcomes = answer_all(cases, assistant, k, reread)
     return summarise(outcomes, assistant.abstain_below, True, time.perf_counter() - started), outcomes

@@ -25,7 +25,7 @@ from qa.embedder import Embedder
 
 FORMAT_VERSION = 1
 REPO_INDEX = Path(__file__).resolve().parent.parent / "index"  # committed, read-only; absent in a wheel install
-LIBRARIES = ("faiss-cpu", "sentence-transformers", "transformers", "langchain-text-splitters")
+LIBRARIES = ("faiss-cpu", "onnxruntime", "torch", "transformers", "langchain-text-splitters")  # torch and transformers export the e5 graph
 
 
 @dataclass
@@ -101,11 +101,11 @@ def build(folder: Path, documents: list[Document], chunk_size: int, chunk_overla
     """Chunk, embed (with a progress bar) and write the index files atomically."""
     import faiss
 
+    from qa.store.memory import faiss_index
+
     chunks = split_documents(documents, chunk_size, chunk_overlap)
     print(f"building index of {len(chunks)} chunks in {folder}", file=sys.stderr)
-    vectors = embedder.passages([c.text for c in chunks], progress=True)
-    index = faiss.IndexFlatIP(vectors.shape[1])
-    index.add(vectors)
+    index = faiss_index(embedder.passages([c.text for c in chunks], progress=True))
     folder.mkdir(parents=True, exist_ok=True)
     chunk_bytes = "".join(json.dumps(asdict(c), ensure_ascii=False) + "\n" for c in chunks).encode("utf-8")
     faiss_bytes = faiss.serialize_index(index).tobytes()

@@ -1,18 +1,16 @@
-"""Hybrid retrieval: dense e5 + BM25 over jieba tokens, fused by reciprocal-rank fusion."""
+"""Hybrid retrieval: dense e5 + BM25 over jieba tokens, fused by reciprocal-rank fusion, over a
+store (:mod:`qa.store`): in this process (the default), a FAISS archive folder, or Milvus."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
 from pathlib import Path
-
-import numpy as np
 
 from qa.chunks import CHUNK_OVERLAP, CHUNK_SIZE, Chunk
 from qa.corpus import Document, load_corpus
 from qa.embedder import Embedder
-from qa.index import DenseIndex, load_or_build
-from qa.words import tokenize
+from qa.store.base import Ranking, Store
+from qa.store.memory import MemoryStore
 
 MODES = ("dense", "bm25", "hybrid")
 RRF_K = 60
@@ -34,19 +32,32 @@ class Hit:
     bm25_rank: int | None = None
 
 
-def bm25_index(texts: list[str]):
-    """A ``bm25s.BM25`` over the jieba tokens of ``texts`` (score with ``get_scores(tokenize(q))``)."""
-    import bm25s
-
-    model = bm25s.BM25()
-    model.index([tokenize(t) or ["∅"] for t in texts], show_progress=False)
-    return model
+def fuse(rankings: dict[str, Ranking], k: int) -> list[Hit]:
+    """Top ``k`` hits: reciprocal-rank fusion of several rankings (by chunk key), or the single
+    ranking's own scores."""
+    ranks = {name: {c.chunk_id: r for r, (c, _) in enumerate(ranking, 1)} for name, ranking in rankings.items()}
+    chunks = {c.chunk_id: c for ranking in rankings.values() for c, _ in ranking}
+    if len(rankings) > 1:
+        fused: dict[int, float] = {}
+        for per_method in ranks.values():
+            for key, r in per_method.items():
+                fused[key] = fused.get(key, 0.0) + 1.0 / (RRF_K + r)
+        scored = sorted(fused.items(), key=lambda item: (-item[1], chunks[item[0]].doc_id, chunks[item[0]].start))  # ties: text order, in any store
+    else:
+        ((ranking),) = rankings.values()
+        scored = [(c.chunk_id, s) for c, s in ranking]
+    hits = []
+    for key, score in scored[:k]:
+        c = chunks[key]
+        hits.append(Hit(c.text, c.doc_id, c.chunk_id, c.start, c.end, float(score), ranks.get("dense", {}).get(key), ranks.get("bm25", {}).get(key)))
+    return hits
 
 
 class Retriever:
-    """Search a corpus (default: the bundled article) for the chunks that answer a question.
+    """Search a corpus (default: the bundled article) or a store for the chunks that answer a question.
 
     >>> hits = Retriever().search("长安汽车新能源汽车年销量突破了多少？", k=5)
+    >>> hits = Retriever(store="archive.db").search("…")  # a Milvus Lite file built by qa index --store
     """
 
     def __init__(
@@ -57,67 +68,68 @@ class Retriever:
         index_dir: Path | None = None,
         embedder: Embedder | None = None,
         documents: list[Document] | None = None,
+        store: Store | str | None = None,
     ):
-        self.documents = documents or load_corpus(corpus)
+        """``store``: a :class:`Store`, or a URI (:func:`qa.store.open_store`: a folder, a ``.db``
+        file, ``http://host:19530``) holding an archive; else the ``corpus`` files or ``documents``
+        are indexed here (the index cached by content, :mod:`qa.index`)."""
         self.embedder = embedder or Embedder()
-        self.index: DenseIndex = load_or_build(self.documents, chunk_size, chunk_overlap, self.embedder, index_dir)
+        self.index = None
+        if isinstance(store, str):
+            from qa.archive import store_meta
+            from qa.store import open_store
+
+            store = open_store(store, store_meta(self.embedder, chunk_size, chunk_overlap))
+        if store is None:
+            from qa.index import load_or_build
+
+            documents = documents or load_corpus(corpus)
+            self.index = load_or_build(documents, chunk_size, chunk_overlap, self.embedder, index_dir)
+            store = MemoryStore(documents, self.index.chunks, self.index.faiss_index)
+        self.store: Store = store
+
+    @property
+    def documents(self) -> list[Document]:
+        """The documents of an in-process store (an archive's are too many to list: ``[]``)."""
+        return getattr(self.store, "documents", []) if isinstance(self.store, MemoryStore) else []
 
     @property
     def chunks(self) -> list[Chunk]:
-        return self.index.chunks
+        """The chunks of an in-process store (``[]`` for an archive)."""
+        return self.store.chunks if isinstance(self.store, MemoryStore) else []
 
-    @cached_property
-    def bm25(self):
-        return bm25_index([c.text for c in self.chunks])
+    @property
+    def keywords_only(self) -> bool:
+        """The dense side is not ready yet (a big text being indexed): hybrid search uses keywords alone."""
+        return isinstance(self.store, MemoryStore) and not self.store.has_dense
 
     def document_text(self, doc_id: str) -> str:
-        return next(d.text for d in self.documents if d.doc_id == doc_id)
+        return self.store.document_text(doc_id)
 
     def hit_at(self, doc_id: str, offset: int) -> Hit | None:
         """The chunk of ``doc_id`` that holds character ``offset``, as a hit without scores."""
-        c = next((c for c in self.chunks if c.doc_id == doc_id and c.start <= offset < c.end), None)
+        c = self.store.chunk_at(doc_id, offset)
         return Hit(c.text, c.doc_id, c.chunk_id, c.start, c.end, 0.0) if c else None
 
     def find(self, text: str) -> tuple[str, int] | None:
-        """``(doc_id, offset)`` of the first occurrence of ``text`` in the corpus."""
-        return next(((d.doc_id, d.text.find(text)) for d in self.documents if text and text in d.text), None)
+        """``(doc_id, offset)`` of an occurrence of ``text`` in the corpus."""
+        return self.store.find(text)
 
-    def dense_ranking(self, question: str, depth: int = FUSION_DEPTH) -> tuple[np.ndarray, np.ndarray]:
-        return self.index.search(self.embedder.query(question), depth)
-
-    def bm25_ranking(self, question: str, depth: int = FUSION_DEPTH) -> tuple[np.ndarray, np.ndarray]:
-        tokens = tokenize(question)
-        scores = self.bm25.get_scores(tokens) if tokens else np.zeros(len(self.chunks), dtype=np.float32)
-        order = np.argsort(-scores, kind="stable")[:depth]
-        return order, scores[order]
-
-    def rankings(self, question: str, mode: str = "hybrid") -> dict[str, tuple[np.ndarray, np.ndarray]]:
-        """(chunk indices, scores) per method that ``mode`` uses, best first."""
+    def rankings(self, question: str, mode: str = "hybrid", depth: int = FUSION_DEPTH) -> dict[str, Ranking]:
+        """``(chunk, score)`` lists per method that ``mode`` uses, best first."""
         if mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
         if not question or not question.strip():
             raise ValueError("the question is empty")
-        methods = {"dense": self.dense_ranking, "bm25": self.bm25_ranking}
-        return {name: rank(question) for name, rank in methods.items() if mode in (name, "hybrid")}
-
-    def fuse(self, rankings: dict[str, tuple[np.ndarray, np.ndarray]], k: int) -> list[Hit]:
-        """Top ``k`` hits: reciprocal-rank fusion of several rankings, or the single ranking's own scores."""
-        ranks = {name: {int(i): r for r, i in enumerate(ids, 1)} for name, (ids, _) in rankings.items()}
-        if len(rankings) > 1:
-            fused: dict[int, float] = {}
-            for per_method in ranks.values():
-                for i, r in per_method.items():
-                    fused[i] = fused.get(i, 0.0) + 1.0 / (RRF_K + r)
-            scored = sorted(fused.items(), key=lambda item: (-item[1], item[0]))
-        else:
-            ((ids, scores),) = rankings.values()
-            scored = [(int(i), float(s)) for i, s in zip(ids, scores)]
-        hits = []
-        for i, score in scored[:k]:
-            c = self.chunks[i]
-            hits.append(Hit(c.text, c.doc_id, c.chunk_id, c.start, c.end, float(score), ranks.get("dense", {}).get(i), ranks.get("bm25", {}).get(i)))
-        return hits
+        if mode == "dense" and self.keywords_only:
+            raise ValueError("the dense index is still being built: search with mode 'bm25' or 'hybrid' meanwhile")
+        rankings = {}
+        if mode in ("dense", "hybrid") and not self.keywords_only:
+            rankings["dense"] = self.store.dense(self.embedder.query(question), depth)
+        if mode in ("bm25", "hybrid"):
+            rankings["bm25"] = self.store.keyword(question, depth)
+        return rankings
 
     def search(self, question: str, k: int = 5, mode: str = "hybrid") -> list[Hit]:
         """Top ``k`` chunks for ``question`` by ``mode`` (dense, bm25 or hybrid)."""
-        return self.fuse(self.rankings(question, mode), k)
+        return fuse(self.rankings(question, mode), k)

@@ -25,6 +25,7 @@ ENVIRONMENT = {  # setting -> the variable that sets it
     "k": "QA_K",
     "decisive": "QA_DECISIVE",
     "reread": "QA_REREAD",
+    "store": "QA_STORE",
 }
 
 
@@ -40,6 +41,7 @@ class Settings:
     reread: bool = True  # read the top spans again in their sentences (README, "Reading twice")
     max_question_chars: int = 2000
     max_document_chars: int = 200_000  # a pasted or uploaded text
+    store: str | None = None  # an archive to answer from: a folder (FAISS), a .db file (Milvus Lite), http://host:19530 (qa.store)
     sources: dict[str, str] = field(default_factory=dict, compare=False)  # setting -> "default", "$VAR" or "flag"
 
     def lines(self) -> list[str]:
@@ -53,6 +55,8 @@ def _parse(name: str, text: str):
     try:
         if name == "cache":
             return Path(text)
+        if name == "store":
+            return text
         if name == "precision":
             if text.lower() not in PRECISIONS:
                 raise ValueError

@@ -25,11 +25,11 @@ def distractors(examples: list[Example], rate: float, rng: random.Random) -> lis
     (jieba tokens) that contains none of its answers, with no answer."""
     from tqdm import tqdm
 
-    from qa.retriever import bm25_index
+    from qa.store.memory import bm25_index
     from qa.words import tokenize
 
     contexts = list(dict.fromkeys(e.context for e in examples))
-    bm25 = bm25_index(contexts)
+    bm25 = bm25_index([tokenize(c) for c in contexts])
     chosen = [e for e in examples if rng.random() < rate]
     found = []
     for e in tqdm(chosen, desc="distractors", mininterval=10):

@@ -91,7 +91,7 @@ def test_only_the_most_recently_used_graphs_are_kept(tiny, tmp_path):
 
 def test_query_vector_is_sentence_transformers_vector(embedder):
     for query in ("长安汽车新能源汽车年销量突破了多少？", "重庆", "query " * 300):
-        want = embedder.model.encode([query], prompt="query: ", normalize_embeddings=True, convert_to_numpy=True)
+        want = embedder.sentence_transformer.encode([query], prompt="query: ", normalize_embeddings=True, convert_to_numpy=True)
         np.testing.assert_allclose(embedder.query(query), want, atol=1e-5)
 
 
