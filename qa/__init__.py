@@ -9,12 +9,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from qa.assistant import Answer, Assistant
+    from qa.answer import Answer
+    from qa.assistant import Assistant
     from qa.chunks import Chunk
     from qa.retriever import Hit, Retriever
 
 __all__ = ["Answer", "Assistant", "Chunk", "Hit", "Retriever"]
-_HOMES = {"Answer": "qa.assistant", "Assistant": "qa.assistant", "Chunk": "qa.chunks", "Hit": "qa.retriever", "Retriever": "qa.retriever"}
+_HOMES = {"Answer": "qa.answer", "Assistant": "qa.assistant", "Chunk": "qa.chunks", "Hit": "qa.retriever", "Retriever": "qa.retriever"}
 
 
 def __getattr__(name: str):

@@ -72,18 +72,18 @@ def _batches(documents: Iterator[Document], chunk_size: int, chunk_overlap: int)
         yield batch
 
 
-def sync(store: WritableStore, paths: list[Path], embedder, chunk_size: int = CHUNK_SIZE, chunk_overlap: int = CHUNK_OVERLAP, progress: bool = True) -> SyncReport:
-    """Make ``store`` hold exactly the documents of ``paths`` (files or folders; a document's id
-    is its path as given). A document whose hash the store already has is kept as it is."""
+def sync(store: WritableStore, ids: dict[str, Path], embedder, chunk_size: int = CHUNK_SIZE, chunk_overlap: int = CHUNK_OVERLAP, progress: bool = True) -> SyncReport:
+    """Make ``store`` hold exactly the documents ``ids`` (document id -> file, as
+    :func:`archive_ids` gives them). A document whose hash the store already has is kept as it is."""
     from tqdm import tqdm
 
     started = time.perf_counter()
-    ids = archive_ids(paths)
     stored = store.documents()
     gone = [doc_id for doc_id in stored if doc_id not in ids]
     store.remove(gone)
     report = SyncReport(removed=len(gone))
     pending: list[Path] = []
+    changed: list[str] = []  # or left in part by an interrupt
     total = 0
     for doc_id, path in ids.items():
         try:
@@ -93,20 +93,21 @@ def sync(store: WritableStore, paths: list[Path], embedder, chunk_size: int = CH
             continue
         known = stored.get(doc_id)
         if known is None or known.sha256 != text_sha256(document.text):
+            if known is not None:
+                changed.append(doc_id)
             pending.append(path)
             total += len(split_documents([document], chunk_size, chunk_overlap))
         else:
             report.kept += 1
+    store.remove(changed)
     by_path = {path: doc_id for doc_id, path in ids.items()}
     documents = (read_document(path, by_path[path]) for path in pending)
     with tqdm(total=total, unit="chunk", desc="indexing", disable=not progress, smoothing=0.1) as bar:
         for batch in _batches(documents, chunk_size, chunk_overlap):
             texts = [c.text for _, chunks in batch for c in chunks]
             vectors = embedder.passages(texts) if texts else np.zeros((0, 384), np.float32)
-            at = 0
-            for document, chunks in batch:
-                store.add(document, chunks, vectors[at : at + len(chunks)])
-                at += len(chunks)
+            ends = np.cumsum([len(chunks) for _, chunks in batch])
+            store.add([(document, chunks, vectors[end - len(chunks) : end]) for (document, chunks), end in zip(batch, ends)])
             report.added += len(batch)
             report.chunks += len(texts)
             bar.update(len(texts))

@@ -8,16 +8,17 @@ from __future__ import annotations
 
 import time
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 
+from qa.answer import ABSTAIN_MESSAGE, Answer, check_question
 from qa.answer_form import (
     echoed_answer,
     evidence_sentence,
     sentence_answer,
     sentence_question,
 )
-from qa.confidence import Calibration, Signals
+from qa.confidence import Calibration
 from qa.conversation import Turn, as_turns, follow_up, leans_back
 from qa.corpus import Document
 from qa.policy import AnswerPolicy, Judgement
@@ -26,53 +27,6 @@ from qa.retriever import Hit, Retriever
 from qa.script import in_script_of, is_simplified
 from qa.settings import Settings, defaults
 from qa.spans import TOP_N, Reading, Span
-
-ABSTAIN_MESSAGE = "文章中没有找到这个问题的答案"
-
-
-@dataclass(frozen=True)
-class Answer:
-    """The assistant's reply. When it abstains ``answer`` is ``""`` and ``message`` says so;
-    otherwise ``document_text(doc_id)[start:end] == answer`` and the answer lies in ``evidence``
-    at ``evidence_start`` (a document offset). ``kind``: ``span`` (a phrase) or ``sentence`` (why,
-    how, what-is questions: the sentence, or two, holding the answer). ``understood_as``: the
-    question as it was read, after an earlier turn lent it its subject or predicate.
-    ``timings``: seconds per stage of this answer."""
-
-    question: str
-    answer: str
-    confidence: float
-    doc_id: str | None
-    start: int | None
-    end: int | None
-    evidence: str
-    evidence_start: int | None
-    passages: list[Hit] = field(default_factory=list)
-    message: str = ""
-    signals: Signals | None = None
-    timings: dict[str, float] = field(default_factory=dict)
-    kind: str = "span"
-    understood_as: str = ""
-
-    @property
-    def abstained(self) -> bool:
-        return not self.answer
-
-    def to_json(self) -> dict:
-        """The ``qa ask --json`` object."""
-        keys = ("question", "answer", "confidence", "doc_id", "start", "end", "evidence")
-        return {**{k: getattr(self, k) for k in keys}, "passages": [asdict(h) for h in self.passages], "kind": self.kind, "understood_as": self.understood_as or self.question}
-
-
-def check_question(question: str, max_chars: int | None = None) -> str:
-    """The stripped question; ``ValueError`` when it is empty or over ``max_chars`` (default: the settings' limit)."""
-    limit = max_chars or defaults().max_question_chars
-    if not isinstance(question, str) or not question.strip():
-        raise ValueError("问题不能为空 (the question is empty)")
-    question = question.strip()
-    if len(question) > limit:
-        raise ValueError(f"问题太长：最多 {limit} 个字符 (the question has {len(question)} characters, the limit is {limit})")
-    return question
 
 
 @contextmanager
@@ -187,6 +141,7 @@ class Assistant:
     def _respond(self, question: str, query: str, search: str, earlier: Turn | None, k: int | None, reread: bool | None, abstain_below: float | None) -> Answer:
         """Retrieve with ``search`` (the ``earlier`` answer's passage first), read for ``query``, answer ``question``."""
         timings: dict[str, float] = {}
+        keywords_only = self.retriever.keywords_only
         with timed(timings, "retrieve"):
             hits = self.retriever.search(search, k=k or self.k)
             if earlier is not None:
@@ -199,6 +154,8 @@ class Assistant:
                 (reading,) = self.reader.read_sentences([(query, contexts)], [reading])
         judgement = self.policy.judge(query, reading.spans, contexts)
         answer = self._answer(question, query, judgement, hits, abstain_below)
+        if keywords_only:
+            answer = replace(answer, keywords_only=True)
         answer.timings.update(timings)
         return answer
 

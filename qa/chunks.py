@@ -40,11 +40,13 @@ def split_documents(documents: list[Document], chunk_size: int = CHUNK_SIZE, chu
     )
     chunks: list[Chunk] = []
     for doc in documents:
-        cursor = 0
+        cursor, previous = 0, -1
         for piece in splitter.split_text(doc.text):
-            start = doc.text.find(piece, max(0, cursor - chunk_overlap - len(piece)))
+            # a piece starts after the previous one, and at most the overlap before its end
+            # (repeated text has the same piece at several places: take the one in order)
+            start = doc.text.find(piece, max(previous + 1, cursor - chunk_overlap))
             if start < 0:  # the splitter only strips and joins, so every piece is in the text
                 raise RuntimeError(f"chunk not found in {doc.doc_id}: {piece[:30]!r}")
             chunks.append(Chunk(len(chunks), doc.doc_id, start, start + len(piece), piece))
-            cursor = start + len(piece)
+            cursor, previous = start + len(piece), start
     return chunks

@@ -9,7 +9,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from qa.assistant import check_question
+from qa.answer import check_question
 from qa.cli_train import add_train_parser
 from qa.corpus import CorpusError
 from qa.e5 import MissingModelPackage
@@ -73,14 +73,14 @@ def cmd_index(args) -> None:
     embedder = Embedder(args.settings.cache, args.settings.threads)
     store = args.store or args.settings.store
     if store:
-        from qa.archive import store_meta, sync
+        from qa.archive import archive_ids, store_meta, sync
         from qa.store import open_store
 
         if not args.corpus:
             raise ValueError("qa index --store URI needs --corpus FOLDER: the files the archive holds")
         archive = open_store(store, store_meta(embedder))
         try:
-            report = sync(archive, args.corpus, embedder)
+            report = sync(archive, archive_ids(args.corpus), embedder)
             print("\n".join([*report.lines(), f"store {store}: {len(archive)} chunks"]))
         finally:
             archive.close()

@@ -116,6 +116,12 @@ def build(folder: Path, documents: list[Document], chunk_size: int, chunk_overla
     return DenseIndex(chunks, index, rebuilt=True)
 
 
+def load_cached(documents: list[Document], chunk_size: int, chunk_overlap: int, embedder: Embedder) -> DenseIndex | None:
+    """The index of these documents from the embedder's cache, if one is there and sound (no build)."""
+    manifest = expected_manifest(documents, chunk_size, chunk_overlap, embedder)
+    return _load(cache_index_dir(embedder.cache, documents, chunk_size, chunk_overlap), manifest)
+
+
 def load_or_build(documents: list[Document], chunk_size: int, chunk_overlap: int, embedder: Embedder, folder: Path | None = None) -> DenseIndex:
     """The index for these documents and settings, rebuilt if missing, stale or corrupt.
     Without a ``folder``: the committed ``index/`` when it matches (it is only ever read),

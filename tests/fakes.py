@@ -17,3 +17,44 @@ def char_tokenizer(text: str) -> Tokenizer:
         single="<s> $A </s>", pair="<s> $A </s> </s> $B </s>", special_tokens=[("<s>", 0), ("</s>", 2)]
     )
     return tokenizer
+
+
+class FakeEmbedder:
+    """An embedder without a model: a passage's vector is its characters hashed into 384
+    buckets, normalised (texts sharing characters are near); ``fail_after`` raises
+    ``KeyboardInterrupt`` on that call of :meth:`passages`, as a user's Ctrl-C would."""
+
+    model_id = "fake/e5"
+    model_hash = "0" * 64
+
+    def __init__(self, fail_after: int | None = None):
+        self.calls = 0
+        self.embedded: list[str] = []
+        self.fail_after = fail_after
+
+    def passages(self, texts: list[str], progress: bool = False):
+        import numpy as np
+
+        self.calls += 1
+        if self.fail_after is not None and self.calls > self.fail_after:
+            raise KeyboardInterrupt
+        self.embedded += texts
+        return np.stack([self.query(t)[0] for t in texts]) if texts else np.zeros((0, 384), np.float32)
+
+    def query(self, text: str):
+        import zlib
+
+        import numpy as np
+
+        vector = np.zeros(384, np.float32)
+        for ch in text:
+            vector[zlib.crc32(ch.encode()) % 384] += 1.0
+        return (vector / max(np.linalg.norm(vector), 1e-9))[None, :].astype(np.float32)
+
+
+def identifier_text(lines: int = 1500) -> str:
+    """Near-identical lines that differ only in their numbers (about 49 characters each): dense
+    ranking is noise for them; only the numbers, i.e. keywords, tell them apart."""
+    return "\n".join(
+        f"第{n}段：青石镇第{n}号水电站位于山区，装机容量为{n + 1000}千瓦，站长是王{n - 2}号。" for n in range(1, lines + 1)
+    )

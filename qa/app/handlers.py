@@ -10,12 +10,14 @@ from __future__ import annotations
 import html
 import logging
 from collections import OrderedDict
+from concurrent.futures import Future
 from pathlib import Path
 
 import gradio as gr
 
+from qa.answer import check_question
 from qa.app.render import document_html, document_status, passages_html, reply_markdown
-from qa.assistant import Assistant, check_question
+from qa.assistant import Assistant
 from qa.conversation import as_turns
 from qa.corpus import (
     SUFFIXES,
@@ -32,22 +34,28 @@ log = logging.getLogger("qa.app")
 
 class Library:
     """The default assistant and those of uploaded documents, keyed by content hash; every
-    assistant shares the default one's reader and embedder."""
+    assistant shares the default one's reader and embedder. A long text answers from keywords
+    at once while its dense index is embedded in the background (:mod:`qa.upload`)."""
 
     def __init__(self, default: Assistant):
+        from qa.upload import Indexer
+
         self.default = default
         self.uploaded: OrderedDict[str, Assistant] = OrderedDict()
+        self.indexer = Indexer(default.retriever.embedder)
+        self.pending: dict[str, Future] = {}
 
     def get(self, key: str | None) -> Assistant:
         return self.uploaded.get(key, self.default) if key else self.default
 
     def add(self, document: Document) -> str:
         """Index ``document`` (or reuse its index) and return its key."""
-        from qa.retriever import Retriever
-
         key = corpus_hash([document])
         if key not in self.uploaded:
-            retriever = Retriever(documents=[document], embedder=self.default.retriever.embedder)
+            retriever, dense = self.indexer.retriever([document])
+            if dense is not None:
+                self.pending[key] = dense
+                dense.add_done_callback(lambda _: self.pending.pop(key, None))
             self.uploaded[key] = Assistant(retriever, self.default.reader, k=self.default.k, decisive=self.default.decisive, max_question_chars=self.default.max_question_chars)
             while len(self.uploaded) > KEPT_DOCUMENTS:
                 self.uploaded.popitem(last=False)
@@ -67,16 +75,25 @@ class Handlers:
     def max_question_chars(self) -> int:
         return self.library.default.max_question_chars
 
+    @staticmethod
+    def documents(current: Assistant, doc_ids=()) -> list[Document]:
+        """The documents to show: all of an in-process corpus; of an archive, those named in ``doc_ids``."""
+        retriever = current.retriever
+        return retriever.documents or [Document(d, retriever.document_text(d)) for d in dict.fromkeys(doc_ids) if d is not None]
+
     def view(self, key: str | None, marks: list) -> str:
         """The session's whole document with the chat's answers ``marks`` highlighted."""
         current = self.library.get(key)
         anchors: dict[str, set[int]] = {}
         for c in current.retriever.chunks:
             anchors.setdefault(c.doc_id, set()).add(c.start)
-        return document_html(current.retriever.documents, [tuple(m) for m in marks], anchors)
+        return document_html(self.documents(current, [m[0] for m in marks]), [tuple(m) for m in marks], anchors)
 
     def status(self, key: str | None) -> str:
-        return document_status(self.library.get(key).retriever.documents, key is not None)
+        current = self.library.get(key)
+        if not current.retriever.documents:
+            return f"当前资料库：**{html.escape(current.retriever.store.uri)}**（{len(current.retriever.store):,} 个段落）。"
+        return document_status(current.retriever.documents, key is not None, key in self.library.pending)
 
     def respond(self, message: str, history: list, k: int, key: str | None, marks: list, turns: list):
         """Answer ``message`` in the session's document, knowing the conversation's earlier
@@ -91,7 +108,7 @@ class Handlers:
         try:
             answer = current.ask(check_question(question, self.max_question_chars), k=int(k), history=turns)
             turns = [*turns, *as_turns([answer])]
-            documents = current.retriever.documents
+            documents = self.documents(current, [answer.doc_id, *(h.doc_id for h in answer.passages)])
             text, passages = reply_markdown(answer, documents), passages_html(answer, documents)
             if not answer.abstained:
                 marks.append((answer.doc_id, answer.start, answer.end))

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import html
 
-from qa.assistant import ABSTAIN_MESSAGE, Answer
+from qa.answer import ABSTAIN_MESSAGE, Answer
 from qa.corpus import Document
+
+KEYWORDS_ONLY_NOTE = "这篇文章的语义索引还在建立，这个回答只依据关键词检索；建好后会自动加入。"
 
 
 def highlighted_evidence(answer: Answer) -> str:
@@ -24,9 +26,11 @@ def passages_html(answer: Answer, documents: list[Document]) -> str:
     if not answer.passages:
         return "（没有检索到段落）"
     index = {d.doc_id: i for i, d in enumerate(documents)}
+    place = lambda h: f"{html.escape(h.doc_id)} 字符 {h.start}–{h.end}"  # noqa: E731
     return "".join(
-        f'<p><b>{rank}.</b> <a data-jump="{anchor(index[h.doc_id], h.start)}" href="#">{html.escape(h.doc_id)} 字符 {h.start}–{h.end}</a><br>'
-        f"{html.escape(h.text).replace(chr(10), ' ')}</p>"
+        f"<p><b>{rank}.</b> "
+        + (f'<a data-jump="{anchor(index[h.doc_id], h.start)}" href="#">{place(h)}</a>' if h.doc_id in index else place(h))
+        + f"<br>{html.escape(h.text).replace(chr(10), ' ')}</p>"
         for rank, h in enumerate(answer.passages, 1)
     )
 
@@ -37,15 +41,17 @@ def reply_markdown(answer: Answer, documents: list[Document]) -> str:
     closest passages."""
     index = {d.doc_id: i for i, d in enumerate(documents)}
     understood = f"<small>理解为：{html.escape(answer.understood_as)}</small>\n\n" if answer.understood_as else ""
+    if answer.keywords_only:
+        understood += f"<small>{KEYWORDS_ONLY_NOTE}</small>\n\n"
     if answer.abstained:
         closest = "\n".join(f"- `{h.doc_id}` 字符 {h.start}–{h.end}：{html.escape(h.text[:60])}…" for h in answer.passages[:3])
         return f"{understood}{ABSTAIN_MESSAGE}。\n\n最接近的段落：\n{closest}"
-    jump = f'<a data-jump="{anchor(index[answer.doc_id], answer.start)}" href="#">在全文中查看</a>'
+    jump = f' · <a data-jump="{anchor(index[answer.doc_id], answer.start)}" href="#">在全文中查看</a>' if answer.doc_id in index else ""
     evidence = "" if answer.kind == "sentence" else f"依据：{highlighted_evidence(answer)}\n\n"
     return (
         f"{understood}**{html.escape(answer.answer)}**\n\n"
         f"{evidence}"
-        f"来源：`{answer.doc_id}` 字符 {answer.start}–{answer.end} · 置信度 {answer.confidence:.0%} · {jump}"
+        f"来源：`{answer.doc_id}` 字符 {answer.start}–{answer.end} · 置信度 {answer.confidence:.0%}{jump}"
     )
 
 
@@ -83,7 +89,8 @@ def document_html(documents: list[Document], marks: list[tuple[str, int, int]], 
     return "".join(parts).replace("<p></p>", "")
 
 
-def document_status(documents: list[Document], uploaded: bool) -> str:
+def document_status(documents: list[Document], uploaded: bool, indexing: bool = False) -> str:
     names = "、".join(d.doc_id for d in documents)
     chars = sum(len(d.text) for d in documents)
-    return f"当前文章：**{html.escape(names)}**（{chars:,} 字）" + ("，问答只针对这篇文章。" if uploaded else "（默认文章）。")
+    status = f"当前文章：**{html.escape(names)}**（{chars:,} 字）" + ("，问答只针对这篇文章。" if uploaded else "（默认文章）。")
+    return status + ("语义索引建立中，现在先按关键词检索。" if indexing else "")

@@ -128,8 +128,9 @@ class WritableStore(Store):
         """Every whole document in the store, by id."""
 
     @abstractmethod
-    def add(self, document: Document, chunks: list[Chunk], vectors: np.ndarray) -> None:
-        """Store one document's chunks (``chunk_id`` set by :func:`chunk_key`) and their vectors."""
+    def add(self, entries: list[tuple[Document, list[Chunk], np.ndarray]]) -> None:
+        """Store documents, each with its chunks (``chunk_id`` set by :func:`chunk_key`) and their
+        vectors. The documents are new: :meth:`remove` a changed one first."""
 
     @abstractmethod
     def remove(self, doc_ids: list[str]) -> None:

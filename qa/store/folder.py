@@ -65,15 +65,16 @@ class FolderStore(WritableStore):
         rows = self.db.execute("SELECT doc_id, sha256, chunks FROM documents").fetchall()
         return {doc_id: StoredDocument(doc_id, sha, n) for doc_id, sha, n in rows}
 
-    def add(self, document: Document, chunks: list[Chunk], vectors: np.ndarray) -> None:
-        rows = [
-            (c.chunk_id, c.doc_id, c.start, c.end, lead, c.text, SEPARATOR.join(tokenize(c.text)), np.asarray(v, dtype=np.float32).tobytes())
-            for c, lead, v in zip(chunks, leads(document, chunks), vectors)
-        ]
-        with self.db:
-            self.db.execute("DELETE FROM chunks WHERE doc_id = ?", (document.doc_id,))
-            self.db.executemany("INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
-            self.db.execute("INSERT OR REPLACE INTO documents VALUES (?, ?, ?)", (document.doc_id, text_sha256(document.text), len(chunks)))
+    def add(self, entries: list[tuple[Document, list[Chunk], np.ndarray]]) -> None:
+        with self.db:  # one transaction: whole documents or none
+            for document, chunks, vectors in entries:
+                rows = [
+                    (c.chunk_id, c.doc_id, c.start, c.end, lead, c.text, SEPARATOR.join(tokenize(c.text)), np.asarray(v, dtype=np.float32).tobytes())
+                    for c, lead, v in zip(chunks, leads(document, chunks), vectors)
+                ]
+                self.db.execute("DELETE FROM chunks WHERE doc_id = ?", (document.doc_id,))
+                self.db.executemany("INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+                self.db.execute("INSERT OR REPLACE INTO documents VALUES (?, ?, ?)", (document.doc_id, text_sha256(document.text), len(chunks)))
         self.__dict__.pop("memory", None)
 
     def remove(self, doc_ids: list[str]) -> None:

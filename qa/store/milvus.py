@@ -11,7 +11,9 @@ The collection's ``qa.meta`` property records the model and chunk settings; anot
 from __future__ import annotations
 
 import json
+import logging
 import os
+import string
 from collections import Counter
 
 import numpy as np
@@ -33,15 +35,18 @@ COLLECTION = "qa_chunks"
 DIM = 384
 MAX_ID = 1024  # characters of a doc_id
 MAX_LEAD = 1024
+PUNCTUATION = [*string.punctuation, *"，。？！、；：“”‘’（）《》〈〉【】「」『』〔〕—…·～｜", "……", "——"]  # Lite ignores removepunct
 ANALYZER = {
     "tokenizer": {"type": "jieba", "mode": "search", "hmm": True},
-    "filter": ["lowercase", "removepunct", {"type": "stop", "stop_words": sorted(STOPWORDS)}],
+    "filter": ["lowercase", "removepunct", {"type": "stop", "stop_words": sorted({*STOPWORDS, *PUNCTUATION})}],
 }
 FIELDS = ["doc_id", "start", "end", "text"]
 PAGE = 1000  # rows per query page
+BM25_K1, BM25_B = 1.5, 0.75  # bm25s's defaults, so that both stores rank alike
 
 
 def _connect(uri: str, token: str | None):
+    logging.getLogger("pymilvus").setLevel(logging.ERROR)  # Lite's query iterator warns of client-side timestamps
     try:
         from pymilvus import MilvusClient
     except ImportError as exc:
@@ -98,7 +103,7 @@ class MilvusStore(WritableStore):
         schema.add_function(Function(name="bm25", function_type=FunctionType.BM25, input_field_names=["text"], output_field_names=["sparse"]))
         index = self.client.prepare_index_params()
         index.add_index("dense", index_type="AUTOINDEX", metric_type="IP")
-        index.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25")
+        index.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25", params={"bm25_k1": BM25_K1, "bm25_b": BM25_B})
         self.client.create_collection(self.collection, schema=schema, index_params=index)
         self.client.alter_collection_properties(self.collection, {"qa.meta": meta.to_json()})
 
@@ -115,15 +120,16 @@ class MilvusStore(WritableStore):
         iterator.close()
         return {d: StoredDocument(d, sha if counts[d] == n else "", counts[d]) for d, (sha, n) in shas.items()}
 
-    def add(self, document: Document, chunks: list[Chunk], vectors: np.ndarray) -> None:
-        if len(document.doc_id) > MAX_ID:
-            raise StoreError(f"{document.doc_id[:80]}…: a document id is at most {MAX_ID} characters in a Milvus store")
-        sha = text_sha256(document.text)
-        rows = [
-            {"id": c.chunk_id, "doc_id": c.doc_id, "doc_sha": sha, "doc_chunks": len(chunks), "start": c.start, "end": c.end, "lead": lead[:MAX_LEAD], "text": c.text, "dense": v.tolist()}
-            for c, lead, v in zip(chunks, leads(document, chunks), np.asarray(vectors, dtype=np.float32))
-        ]
-        self.remove([document.doc_id])
+    def add(self, entries: list[tuple[Document, list[Chunk], np.ndarray]]) -> None:
+        rows = []
+        for document, chunks, vectors in entries:
+            if len(document.doc_id) > MAX_ID:
+                raise StoreError(f"{document.doc_id[:80]}…: a document id is at most {MAX_ID} characters in a Milvus store")
+            sha = text_sha256(document.text)
+            rows += [
+                {"id": c.chunk_id, "doc_id": c.doc_id, "doc_sha": sha, "doc_chunks": len(chunks), "start": c.start, "end": c.end, "lead": lead[:MAX_LEAD], "text": c.text, "dense": v.tolist()}
+                for c, lead, v in zip(chunks, leads(document, chunks), np.asarray(vectors, dtype=np.float32))
+            ]
         for at in range(0, len(rows), PAGE):
             self.client.insert(self.collection, rows[at : at + PAGE])
 

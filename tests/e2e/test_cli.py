@@ -78,7 +78,7 @@ def test_cli_ask_json_keys_and_errors():
     result = run_cli("ask", QUESTION, "--json")
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
-    assert list(data) == ["question", "answer", "confidence", "doc_id", "start", "end", "evidence", "passages", "kind", "understood_as"]
+    assert list(data) == ["question", "answer", "confidence", "doc_id", "start", "end", "evidence", "passages", "kind", "understood_as", "keywords_only"]
     assert data["answer"] == "100万辆"
     for bad in ("", "x" * (LIMIT + 1)):
         result = run_cli("ask", bad)
@@ -179,3 +179,28 @@ def test_chat_keeps_the_conversation_and_reads_piped_questions():
     assert "问题太长" in out.stderr and "Traceback" not in out.stderr
     plain = subprocess.run([sys.executable, "-m", "qa", "chat"], input="它的投资是多少？\n", capture_output=True, text=True, env=env, cwd=ROOT, timeout=300)
     assert plain.returncode == 0 and plain.stdout.startswith("问：它的投资是多少？\n") and "答案：" in plain.stdout
+
+
+@pytest.mark.milvus
+def test_an_archive_is_built_then_answers_and_a_bad_store_is_one_clear_error(tmp_path, article):
+    pytest.importorskip("pymilvus")
+    folder = tmp_path / "news"
+    (folder / "2025").mkdir(parents=True)
+    (folder / "2025" / "chongqing.txt").write_text(article, encoding="utf-8")
+    (folder / "other.md").write_text("青石镇第888号水电站的站长是王886号。", encoding="utf-8")
+    store = str(tmp_path / "news.db")
+    built = run_cli("index", "--corpus", str(folder), "--store", store)
+    assert built.returncode == 0, built.stderr
+    assert "2 document(s) added" in built.stdout
+    again = run_cli("index", "--corpus", str(folder), "--store", store)
+    assert "0 document(s) added, 0 removed, 2 unchanged" in again.stdout
+    asked = run_cli("ask", QUESTION, "--store", store, "--json")
+    assert asked.returncode == 0, asked.stderr
+    answer = json.loads(asked.stdout)
+    assert (answer["answer"], answer["doc_id"]) == ("100万辆", "2025/chongqing.txt")
+    assert article[answer["start"] : answer["end"]] == "100万辆"
+    for bad, says in (("s3://bucket/news", "unknown scheme"), (str(tmp_path / "missing" / "x.db"), "folder does not exist")):
+        failed = run_cli("ask", QUESTION, "--store", bad)
+        assert failed.returncode == 2 and says in failed.stderr and "Traceback" not in failed.stderr
+    both = run_cli("ask", QUESTION, "--store", store, "--corpus", str(folder))
+    assert both.returncode == 2 and "not both" in both.stderr

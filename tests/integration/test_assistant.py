@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from qa.assistant import ABSTAIN_MESSAGE
+from qa.answer import ABSTAIN_MESSAGE
 from qa.settings import defaults
 from tests.conftest import QUESTION
 

@@ -1,0 +1,50 @@
+"""A pasted or uploaded text, usable at once: it answers from its keyword index within
+seconds while its dense side is embedded in the background, and the dense side joins when it
+is ready. A text whose index is already in the cache (the same text again, found by its
+content hash) is whole at once."""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import Future, ThreadPoolExecutor
+
+from qa.chunks import CHUNK_OVERLAP, CHUNK_SIZE, split_documents
+from qa.corpus import Document
+from qa.index import load_cached, load_or_build
+from qa.retriever import Retriever
+from qa.store.memory import MemoryStore
+
+KEYWORDS_FIRST_CHUNKS = 64  # above this many chunks (2-3 s of embedding) a text answers from keywords first
+log = logging.getLogger("qa.upload")
+
+
+class Indexer:
+    """Builds retrievers for texts; dense indexes are embedded by one background worker, one
+    text at a time, so uploads queue rather than share the cores."""
+
+    def __init__(self, embedder, chunk_size: int = CHUNK_SIZE, chunk_overlap: int = CHUNK_OVERLAP):
+        self.embedder = embedder
+        self.chunk_size = chunk_size
+        self.chunk_overlap = chunk_overlap
+        self.worker = ThreadPoolExecutor(1, thread_name_prefix="qa-embed")
+
+    def retriever(self, documents: list[Document]) -> tuple[Retriever, Future | None]:
+        """A retriever over ``documents`` now, and the future of its dense side (``None`` when it is whole already)."""
+        settings = (self.chunk_size, self.chunk_overlap)
+        chunks = split_documents(documents, *settings)
+        if len(chunks) <= KEYWORDS_FIRST_CHUNKS:
+            return Retriever(documents=documents, embedder=self.embedder, chunk_size=self.chunk_size, chunk_overlap=self.chunk_overlap), None
+        cached = load_cached(documents, *settings, self.embedder)
+        if cached:
+            return Retriever(store=MemoryStore(documents, cached.chunks, cached.faiss_index), embedder=self.embedder), None
+        store = MemoryStore(documents, chunks)
+        store.bm25  # the keyword index, now: the first question must not wait for it
+        return Retriever(store=store, embedder=self.embedder), self.worker.submit(self._dense, store, documents)
+
+    def _dense(self, store: MemoryStore, documents: list[Document]) -> None:
+        try:
+            index = load_or_build(documents, self.chunk_size, self.chunk_overlap, self.embedder)
+            store.chunks, store.faiss_index = index.chunks, index.faiss_index  # the same split, so the same chunks
+        except Exception:  # the text keeps answering from keywords
+            log.exception("building the dense index of an uploaded text failed")
+            raise

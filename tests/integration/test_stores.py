@@ -1,0 +1,161 @@
+"""Every writable store keeps the same contract: a FAISS folder, Milvus Lite in this process,
+and ``milvus-lite server`` over TCP (started on a free loopback port). Vectors come from a fake
+embedder, so these tests load no model; the real-model parity is in ``test_archive.py``."""
+
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from qa.archive import archive_ids, store_meta, sync
+from qa.store import open_store
+from qa.store.base import StoreError
+from tests.fakes import FakeEmbedder
+
+DOCS = {
+    "a.txt": "青石镇第1234号水电站装机容量为2234千瓦，站长王1234号。\n\n青石镇第888号水电站的站长是王888号。",
+    "b.txt": "长安汽车新能源汽车年销量突破100万辆。\n重庆的生物制造中试平台投资6.25亿元。",
+    "sub/c.md": "璧山区建设了生物制造中试平台，总投资6.25亿元，已服务企业30余家。",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def milvus_server(tmp_path_factory):
+    """``milvus-lite server`` on a free loopback port, for the module; its URI."""
+    pytest.importorskip("pymilvus")
+    port = free_port()
+    server = subprocess.Popen(
+        [Path(sys.executable).with_name("milvus-lite"), "server", "--host", "127.0.0.1", "--port", str(port), "--data-dir", str(tmp_path_factory.mktemp("milvus"))],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            assert server.poll() is None, "milvus-lite server exited"
+            time.sleep(0.2)
+    yield f"http://127.0.0.1:{port}"
+    server.terminate()
+    server.wait(timeout=30)
+
+
+@pytest.fixture(params=["folder", pytest.param("lite", marks=pytest.mark.milvus), pytest.param("server", marks=pytest.mark.milvus)])
+def uri(request, tmp_path):
+    if request.param == "folder":
+        return str(tmp_path / "faiss")
+    if request.param == "lite":
+        pytest.importorskip("pymilvus")
+        return str(tmp_path / "archive.db")
+    return request.getfixturevalue("milvus_server") + f"#{tmp_path.name}"
+
+
+def opened(uri: str, embedder=None):
+    """The store at ``uri`` (a server URI's ``#name`` is its collection, so each test has its own)."""
+    from qa.store.milvus import MilvusStore
+
+    meta = store_meta(embedder or FakeEmbedder())
+    if "#" in uri:
+        base, collection = uri.split("#")
+        return MilvusStore(base, meta, collection=collection.replace("-", "_"))
+    return open_store(uri, meta)
+
+
+def corpus(tmp_path: Path, docs: dict[str, str]) -> Path:
+    folder = tmp_path / "corpus"
+    for name, text in docs.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(text, encoding="utf-8")
+    return folder
+
+
+def test_a_built_store_searches_and_gives_documents_back(uri, tmp_path):
+    folder = corpus(tmp_path, DOCS)
+    store = opened(uri)
+    report = sync(store, archive_ids([folder]), FakeEmbedder(), progress=False)
+    assert (report.added, report.kept, report.removed) == (3, 0, 0)
+    assert sorted(store.documents()) == ["a.txt", "b.txt", "sub/c.md"]
+    assert store.document_text("b.txt") == DOCS["b.txt"]
+    top, _ = store.keyword("青石镇第888号水电站的站长是谁？", 5)[0]
+    assert top.doc_id == "a.txt" and "888" in top.text
+    assert DOCS[top.doc_id][top.start : top.end] == top.text
+    nearest, score = store.dense(FakeEmbedder().query(DOCS["sub/c.md"]), 3)[0]
+    assert nearest.doc_id == "sub/c.md" and score == pytest.approx(1.0, abs=1e-4)
+    assert store.chunk_at("b.txt", DOCS["b.txt"].index("6.25")).doc_id == "b.txt"
+    assert store.find("总投资6.25亿元") == ("sub/c.md", DOCS["sub/c.md"].index("总投资6.25亿元"))
+    assert store.find("不在任何文档里") is None and store.keyword("的", 5) == []
+    store.close()
+
+
+def test_a_second_build_embeds_only_what_changed(uri, tmp_path):
+    folder = corpus(tmp_path, DOCS)
+    store = opened(uri)
+    sync(store, archive_ids([folder]), FakeEmbedder(), progress=False)
+    (folder / "b.txt").write_text(DOCS["b.txt"] + "\n新增一句：产值增长了12%。", encoding="utf-8")
+    (folder / "a.txt").unlink()
+    (folder / "d.txt").write_text("新文件：两江新区的新项目。", encoding="utf-8")
+    again = FakeEmbedder()
+    report = sync(store, archive_ids([folder]), again, progress=False)
+    assert (report.added, report.removed, report.kept) == (2, 1, 1)
+    assert all("青石镇" not in t for t in again.embedded) and any("两江新区" in t for t in again.embedded)
+    assert sorted(store.documents()) == ["b.txt", "d.txt", "sub/c.md"]
+    assert "产值增长了12%" in store.document_text("b.txt")
+    assert all(c.doc_id != "a.txt" for c, _ in store.keyword("水电站 站长", 10))
+    store.close()
+
+
+def test_an_interrupted_build_resumes_where_it_stopped(uri, tmp_path, monkeypatch):
+    import qa.archive
+
+    monkeypatch.setattr(qa.archive, "BATCH_CHUNKS", 1)  # one document a batch
+    folder = corpus(tmp_path, DOCS)
+    store = opened(uri)
+    with pytest.raises(KeyboardInterrupt):
+        sync(store, archive_ids([folder]), FakeEmbedder(fail_after=1), progress=False)
+    assert len(store.documents()) == 1
+    store.close()
+    store = opened(uri)  # a new process, later
+    rest = FakeEmbedder()
+    report = sync(store, archive_ids([folder]), rest, progress=False)
+    assert (report.added, report.kept) == (2, 1)
+    assert sorted(store.documents()) == ["a.txt", "b.txt", "sub/c.md"]
+    store.close()
+
+
+def test_a_store_built_with_another_model_is_refused_and_kept(uri, tmp_path):
+    store = opened(uri)
+    sync(store, archive_ids([corpus(tmp_path, DOCS)]), FakeEmbedder(), progress=False)
+    store.close()
+    other = FakeEmbedder()
+    other.model_id = "intfloat/multilingual-e5-large"
+    with pytest.raises(StoreError, match="other settings: model_id"):
+        opened(uri, other)
+    store = opened(uri)
+    assert len(store.documents()) == 3
+    store.close()
+
+
+@pytest.mark.milvus
+def test_an_unreachable_server_is_one_clear_error():
+    pytest.importorskip("pymilvus")
+    started = time.monotonic()
+    with pytest.raises(StoreError, match="cannot open the Milvus store"):
+        open_store(f"http://127.0.0.1:{free_port()}", store_meta(FakeEmbedder()))
+    assert time.monotonic() - started < 30
+
+
+@pytest.mark.milvus
+def test_a_lite_file_in_a_missing_folder_is_one_clear_error(tmp_path):
+    pytest.importorskip("pymilvus")
+    with pytest.raises(StoreError, match="folder does not exist"):
+        open_store(str(tmp_path / "missing" / "x.db"), store_meta(FakeEmbedder()))
