@@ -9,6 +9,9 @@ characters. Steps (each prints one JSON line; run them one at a time on an idle 
     python -m eval.archive build DIR --store URI --size S   # grow a store to size S (incremental)
     python -m eval.archive copy FOLDER --store X.db         # a FAISS folder's vectors into Milvus
     python -m eval.archive query DIR --store URI --size S [--exact-limit N] [--questions N]
+    python -m eval.archive floor DIR --size S               # passage embedding vs its floor, fp32 and int8
+    python -m eval.archive upload DIR [--chars N]           # a big upload: first answer, whole index
+    python -m eval.archive questions OUT.jsonl [--questions N]  # held-out questions with their sources
 
 ``query`` asks the CMRC dev questions whose paragraph is in the store (at most ``--questions``)
 and reports retrieval and answer p50/p95, recall@5 of the gold paragraph and F1.
@@ -21,6 +24,7 @@ import json
 import random
 import resource
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -158,25 +162,127 @@ def cmd_query(args) -> dict:
     }
 
 
+def embed_timed(embedder, texts: list[str]) -> tuple[np.ndarray, float, float]:
+    """Vectors of ``texts`` by the pipeline, its seconds, and the seconds of its forward passes
+    alone over the same batches (the floor: no tokenizing, lookup, pooling or writing)."""
+    from qa.embedder import mean_pooled
+
+    graph = embedder.passage_graph
+    vectors = np.zeros((len(texts), 384), np.float32)
+    floor = 0.0
+    started = time.perf_counter()
+    for positions, ids, mask in embedder.batches(texts):
+        embeds = graph.word_embeddings.rows(ids)
+        t = time.perf_counter()
+        (states,) = graph.session.run(["last_hidden_state"], {"inputs_embeds": embeds, "attention_mask": mask})
+        floor += time.perf_counter() - t
+        vectors[positions] = mean_pooled(states, mask)
+    return vectors, time.perf_counter() - started, floor
+
+
+def cmd_floor(args) -> dict:
+    """Passage embedding against its floor, fp32 and int8, over the chunks of a size's prefix;
+    and whether int8 vectors keep dense recall@5 of the gold paragraph on CMRC dev questions."""
+    from qa.archive import keyed_chunks
+    from qa.corpus import read_document
+    from qa.embedder import Embedder
+    from qa.squad import load_squad
+    from qa.store.memory import faiss_index
+
+    inside = prefix(args.corpus, args.size)
+    chunks = [c for doc_id, path in inside.items() for c in keyed_chunks(read_document(path, doc_id), 300, 0)]
+    texts = [c.text for c in chunks]
+    result = {"size": args.size, "chunks": len(texts), "tokens": sum(len(e.ids) for e in Embedder().tokenizer.encode_batch(texts))}
+    query = Embedder()
+    contexts = {(args.corpus / d).read_text(encoding="utf-8"): d for d in inside if d.startswith("cmrc2018_dev/")}
+    cases = [e for e in load_squad(args.data / "dev" / "cmrc2018_dev.json") if e.context in contexts]
+    for precision in ("fp32", "int8"):
+        embedder = Embedder(passage_precision=precision)
+        embed_timed(embedder, texts[:16])  # export or load the graph, not timed
+        vectors, seconds, floor = embed_timed(embedder, texts)
+        index = faiss_index(vectors, exact_limit=len(vectors))
+        found = 0
+        for case in cases:
+            _, ids = index.search(query.query(case.question), 5)
+            found += any(chunks[i].doc_id == contexts[case.context] for i in ids[0])
+        result[precision] = {"chunks_per_s": round(len(texts) / seconds, 1), "floor_chunks_per_s": round(len(texts) / floor, 1), "of_floor": round(floor / seconds, 3), "dense_recall5": round(found / max(len(cases), 1), 4), "questions": len(cases)}
+    return result
+
+
+def cmd_upload(args) -> dict:
+    """A text of ``--chars`` characters (the archive's paragraphs, joined) uploaded as the app
+    does: seconds to the first answer (keywords only), to the whole index, and the floor time."""
+    from qa.assistant import Assistant
+    from qa.chunks import split_documents
+    from qa.corpus import Document
+    from qa.embedder import Embedder
+    from qa.squad import load_squad
+    from qa.upload import Indexer
+
+    order = json.loads((args.corpus / ORDER_FILE).read_text(encoding="utf-8"))
+    parts, total = [], 0
+    for doc_id, n in order:
+        if total >= args.chars:
+            break
+        parts.append((args.corpus / doc_id).read_text(encoding="utf-8"))
+        total += n + 2
+    text = "\n\n".join(parts)[: args.chars]
+    case = next(e for e in load_squad(args.data / "dev" / "cmrc2018_dev.json") if e.context in text)
+    question = case.question
+    base = Assistant.from_corpus()
+    base.ask(question)  # models loaded, as in a running app
+    indexer = Indexer(base.retriever.embedder)
+    indexer.warm_up().result()  # as the app does at start
+    base.retriever.embedder.cache = Path(tempfile.mkdtemp())  # a text never indexed before (not found by its hash)
+    started = time.perf_counter()
+    retriever, dense = indexer.retriever([Document("upload.txt", text)])
+    first = Assistant(retriever, base.reader).ask(question)
+    first_s = time.perf_counter() - started
+    dense.result()
+    whole_s = time.perf_counter() - started
+    texts = [c.text for c in split_documents([Document("upload.txt", text)])]
+    _, _, floor = embed_timed(Embedder(), texts)
+    return {"chars": len(text), "chunks": len(texts), "question": question, "gold": case.answers[0][0], "first_answer_s": round(first_s, 2), "keywords_only": first.keywords_only, "answer": first.answer, "indexed_s": round(whole_s, 1), "floor_s": round(floor, 1), "of_floor": round(whole_s / floor, 2)}
+
+
+def cmd_questions(args) -> dict:
+    """``--questions`` questions from each held-out file (squad2_zh dev: as many answerable as
+    unanswerable), with their source and own paragraph, for ``qa eval OUT --store ARCHIVE``
+    (open mode, per source) and ``--mode reader``. Written outside the project: the data is not committed."""
+    from qa.squad import load_squad
+
+    rows = []
+    for name in ("cmrc2018_dev", "squad2_zh_dev"):
+        examples = load_squad(args.data / "dev" / f"{name}.json")
+        groups = [[e for e in examples if e.answers], [e for e in examples if not e.answers]]
+        for group in groups:
+            for e in random.Random(2).sample(group, min(args.questions, len(group))):
+                rows.append({"id": e.id, "question": e.question, "answers": [a for a, _ in e.answers], "source": name, "context": e.context})
+    args.corpus.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    return {"questions": len(rows), "by_source": {n: sum(r["source"] == n for r in rows) for n in ("cmrc2018_dev", "squad2_zh_dev")}}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("corpus")
     p.add_argument("corpus", type=Path)
     add_data_arg(p)
-    for name in ("build", "copy", "query"):
+    for name in ("build", "copy", "query", "floor", "upload", "questions"):
         p = sub.add_parser(name)
-        p.add_argument("corpus", type=Path, help="the archive folder (copy: the FAISS store folder)")
-        p.add_argument("--store", required=True)
+        p.add_argument("corpus", type=Path, help="the archive folder (copy: the FAISS store folder; questions: the file to write)")
+        p.add_argument("--store", required=name in ("build", "copy", "query"))
         p.add_argument("--size", default="all")
         p.add_argument("--exact-limit", type=int, default=200_000, help="query: chunks above which FAISS searches an HNSW graph (0: always)")
         p.add_argument("--questions", type=int, default=300)
+        p.add_argument("--chars", type=int, default=200_000, help="upload: the text's length")
         add_data_arg(p)
     args = parser.parse_args()
     if args.command == "corpus":
         print(json.dumps(write_corpus(args.data, args.corpus)))
         return
-    print(json.dumps({"build": cmd_build, "copy": cmd_copy, "query": cmd_query}[args.command](args), ensure_ascii=False), flush=True)
+    commands = {"build": cmd_build, "copy": cmd_copy, "query": cmd_query, "floor": cmd_floor, "upload": cmd_upload, "questions": cmd_questions}
+    print(json.dumps(commands[args.command](args), ensure_ascii=False), flush=True)
 
 
 if __name__ == "__main__":

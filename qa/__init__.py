@@ -12,10 +12,11 @@ if TYPE_CHECKING:
     from qa.answer import Answer
     from qa.assistant import Assistant
     from qa.chunks import Chunk
-    from qa.retriever import Hit, Retriever
+    from qa.fusion import Hit
+    from qa.retriever import Retriever
 
 __all__ = ["Answer", "Assistant", "Chunk", "Hit", "Retriever"]
-_HOMES = {"Answer": "qa.answer", "Assistant": "qa.assistant", "Chunk": "qa.chunks", "Hit": "qa.retriever", "Retriever": "qa.retriever"}
+_HOMES = {"Answer": "qa.answer", "Assistant": "qa.assistant", "Chunk": "qa.chunks", "Hit": "qa.fusion", "Retriever": "qa.retriever"}
 
 
 def __getattr__(name: str):

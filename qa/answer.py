@@ -5,10 +5,17 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 from qa.confidence import Signals
-from qa.retriever import Hit
+from qa.fusion import Hit
 from qa.settings import defaults
 
 ABSTAIN_MESSAGE = "文章中没有找到这个问题的答案"
+# why an answer was withheld: no passage shares a word with the question; the reader found no
+# answer in the passages it read (or rated "no answer" above its best span); its best was unsure
+ABSTAIN_REASONS = {
+    "no_passage": "没有与这个问题相关的段落",
+    "not_answered": "找到的段落没有回答这个问题",
+    "unsure": "找到了一个可能的答案，但不够确定",
+}
 
 
 @dataclass(frozen=True)
@@ -19,7 +26,9 @@ class Answer:
     how, what-is questions: the sentence, or two, holding the answer). ``understood_as``: the
     question as it was read, after an earlier turn lent it its subject or predicate.
     ``keywords_only``: the text's dense index was still being built, so retrieval used keywords
-    alone. ``timings``: seconds per stage of this answer."""
+    alone. An abstention says why (``abstained_because``, a key of :data:`ABSTAIN_REASONS`) and
+    keeps the best admissible answer it withheld as ``guess`` (``None`` when the reader found
+    none). ``timings``: seconds per stage of this answer."""
 
     question: str
     answer: str
@@ -36,6 +45,8 @@ class Answer:
     kind: str = "span"
     understood_as: str = ""
     keywords_only: bool = False
+    abstained_because: str = ""
+    guess: Answer | None = None
 
     @property
     def abstained(self) -> bool:
@@ -44,7 +55,16 @@ class Answer:
     def to_json(self) -> dict:
         """The ``qa ask --json`` object."""
         keys = ("question", "answer", "confidence", "doc_id", "start", "end", "evidence")
-        return {**{k: getattr(self, k) for k in keys}, "passages": [asdict(h) for h in self.passages], "kind": self.kind, "understood_as": self.understood_as or self.question, "keywords_only": self.keywords_only}
+        guess = {k: getattr(self.guess, k) for k in ("answer", "confidence", "doc_id", "start", "end", "evidence")} if self.guess else None
+        return {
+            **{k: getattr(self, k) for k in keys},
+            "passages": [asdict(h) for h in self.passages],
+            "kind": self.kind,
+            "understood_as": self.understood_as or self.question,
+            "keywords_only": self.keywords_only,
+            "abstained_because": self.abstained_because or None,
+            "guess": guess,
+        }
 
 
 def check_question(question: str, max_chars: int | None = None) -> str:

@@ -118,6 +118,20 @@ def sentence_bounds(text: str, start: int, end: int) -> tuple[int, int]:
     return left, right
 
 
+IDENTIFIER = re.compile(r"[0-9A-Za-z]*[0-9][0-9A-Za-z]*")  # a number or a code with digits: 888, G20, 5G
+
+
+def anchored(question: str, text: str, start: int, end: int) -> bool:
+    """Whether the sentence of ``text`` holding ``[start, end)`` names every number and code of
+    the question (each whole: 888 is not in 1888); true for a question that names none. Among
+    near-identical sentences (站长是王888号。站长是王889号。) the question's numbers tell which."""
+    names = set(IDENTIFIER.findall(question))
+    if not names:
+        return True
+    left, right = sentence_bounds(text, start, end)
+    return all(re.search(rf"(?<![0-9A-Za-z]){re.escape(n)}(?![0-9A-Za-z])", text[left:right]) for n in names)
+
+
 def evidence_sentence(text: str, start: int, end: int) -> tuple[str, int]:
     """The sentence(s) of ``text`` around ``[start, end)``, and where they start."""
     left, right = sentence_bounds(text, start, end)

@@ -11,22 +11,25 @@ from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
-from qa.answer import ABSTAIN_MESSAGE, Answer, check_question
+from qa.answer import ABSTAIN_MESSAGE, ABSTAIN_REASONS, Answer, check_question
 from qa.answer_form import (
     echoed_answer,
     evidence_sentence,
     sentence_answer,
     sentence_question,
 )
-from qa.confidence import Calibration
+from qa.confidence import Calibration, coverage
 from qa.conversation import Turn, as_turns, follow_up, leans_back
 from qa.corpus import Document
+from qa.fusion import Hit
 from qa.policy import AnswerPolicy, Judgement
 from qa.reader import READER_WEIGHTS, Reader
-from qa.retriever import Hit, Retriever
+from qa.retriever import Retriever
 from qa.script import in_script_of, is_simplified
 from qa.settings import Settings, defaults
 from qa.spans import TOP_N, Reading, Span
+
+NO_PASSAGE_BELOW = 0.5  # no passage holds half the question's content (by characters): none matched
 
 
 @contextmanager
@@ -148,11 +151,11 @@ class Assistant:
                 hits = self._earlier_first(earlier, hits)
         contexts = [h.text for h in hits]
         with timed(timings, "read"):
-            reading = self._read(query, contexts)
+            reading = self._read(query, hits)
         if self.reader.reread if reread is None else reread:
             with timed(timings, "reread"):
                 (reading,) = self.reader.read_sentences([(query, contexts)], [reading])
-        judgement = self.policy.judge(query, reading.spans, contexts)
+        judgement = self.policy.judge(query, reading.spans, contexts, hits)
         answer = self._answer(question, query, judgement, hits, abstain_below)
         if keywords_only:
             answer = replace(answer, keywords_only=True)
@@ -167,17 +170,18 @@ class Assistant:
             return hits
         return [first, *(h for h in hits if h.chunk_id != first.chunk_id)][: len(hits)]
 
-    def _read(self, query: str, contexts: list[str]) -> Reading:
-        """The reader's spans over ``contexts``. With ``decisive`` set, the chunks are read one
+    def _read(self, query: str, hits: list[Hit]) -> Reading:
+        """The reader's spans over the ``hits``' texts. With ``decisive`` set, the chunks are read one
         at a time, best-ranked first, until the best admissible answer so far has a confidence
         of at least ``decisive``: most questions are settled by one chunk's tokens."""
+        contexts = [h.text for h in hits]
         if self.decisive is None:
             return self.reader.run(query, contexts, reread=False)
         spans: list[Span] = []
         for index, context in enumerate(contexts):
             spans += [replace(s, context_index=index) for s in self.reader.run(query, [context], reread=False).spans]
             spans.sort(key=lambda s: s.score, reverse=True)
-            judgement = self.policy.judge(query, spans, contexts)
+            judgement = self.policy.judge(query, spans, contexts, hits)
             if judgement and judgement.confidence >= self.decisive:
                 break
         return Reading(spans[:TOP_N])
@@ -187,8 +191,7 @@ class Assistant:
         question, the sentence is the answer); or an abstention."""
         understood = query if query != question else ""
         if not self.policy.answers(judgement, abstain_below):
-            confidence, signals = (judgement.confidence, judgement.signals) if judgement else (0.0, None)
-            return Answer(question, "", confidence, None, None, None, "", None, hits, ABSTAIN_MESSAGE, signals, understood_as=understood)
+            return self._abstention(question, query, judgement, hits, understood)
         hit = hits[judgement.span.context_index]
         start, end = hit.start + judgement.span.start, hit.start + judgement.span.end
         kind = "sentence" if sentence_question(query) else "span"
@@ -204,3 +207,16 @@ class Assistant:
         else:
             evidence, evidence_start = evidence_sentence(text, start, end)
         return Answer(question, text[start:end], judgement.confidence, hit.doc_id, start, end, evidence, evidence_start, hits, "", judgement.signals, kind=kind, understood_as=understood)
+
+    def _abstention(self, question: str, query: str, judgement: Judgement | None, hits: list[Hit], understood: str) -> Answer:
+        """No answer, the reason why, and the best admissible answer withheld (the guess)."""
+        if max((coverage(query, h.text) for h in hits), default=0.0) < NO_PASSAGE_BELOW:
+            reason = "no_passage"
+        elif judgement is None or judgement.signals.margin < 0:
+            reason = "not_answered"
+        else:
+            reason = "unsure"
+        guess = self._answer(question, query, judgement, hits, 0.0) if judgement else None
+        confidence, signals = (judgement.confidence, judgement.signals) if judgement else (0.0, None)
+        message = f"{ABSTAIN_MESSAGE}：{ABSTAIN_REASONS[reason]}"
+        return Answer(question, "", confidence, None, None, None, "", None, hits, message, signals, understood_as=understood, abstained_because=reason, guess=guess)

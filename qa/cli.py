@@ -114,7 +114,7 @@ def cmd_ask(args) -> None:
     else:
         from qa.terminal import print_answer
 
-        print_answer(answer)
+        print_answer(answer, show_guess=args.guess)
 
 
 def cmd_chat(args) -> None:
@@ -187,6 +187,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ask", help="answer a question from the corpus")
     p.add_argument("question")
     p.add_argument("--json", action="store_true", help="print the answer as JSON")
+    p.add_argument("--guess", action="store_true", help="when abstaining, also print the best answer withheld, marked as unsure")
     _answering_args(p)
     p.set_defaults(func=cmd_ask)
 

@@ -1,29 +1,47 @@
 """Confidence of an answer and the abstention threshold, from fitted parameters shipped as data.
 
-confidence = sigmoid(w_margin * margin + w_support * support + bias), where *margin* is the
-reader's best-span score over "no answer" in its window and *support* the share of the
-question's content words found in the answer's passage. ``python -m eval.calibrate`` fits the
-parameters and writes ``qa/weights/calibration.json`` (with what they were fitted on, and when).
+confidence = sigmoid(sum of weight x feature + bias) over the features of an answer's
+:class:`Signals`: the reader's margin (best span over its window's no-answer score), the support
+(share of the question's content words in the answer's passage), how retrieval ranked that
+passage (its place among the passages read, and in the dense and BM25 rankings) and the
+answer's length. ``python -m eval.calibrate`` fits the weights and writes
+``qa/weights/calibration.json`` (with what they were fitted on, and when); a feature the file
+gives no weight counts 0.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from qa.words import tokenize
 
 CALIBRATION_FILE = Path(__file__).parent / "weights" / "calibration.json"
+FEATURES = ("margin", "support", "passage_rank", "dense_rank", "bm25_rank", "length")
+
+
+def _inverse(rank: int | None) -> float:
+    return 1.0 / rank if rank else 0.0
 
 
 @dataclass(frozen=True)
 class Signals:
-    """What the confidence is computed from."""
+    """What the confidence is computed from. Ranks are 1-based, ``None`` where the passage was
+    not in that ranking; a question read against its own paragraph has rank 1 in each."""
 
     margin: float
     support: float
+    passage_rank: int = 1
+    dense_rank: int | None = 1
+    bm25_rank: int | None = 1
+    length: int = 0
+
+    def features(self) -> dict[str, float]:
+        """The calibration's inputs: the margin and support as they are, ranks as reciprocals, log(1 + length)."""
+        ranks = {name: _inverse(getattr(self, name)) for name in ("passage_rank", "dense_rank", "bm25_rank")}
+        return {"margin": self.margin, "support": self.support, **ranks, "length": math.log1p(self.length)}
 
 
 def support(question: str, passage: str) -> float:
@@ -32,25 +50,39 @@ def support(question: str, passage: str) -> float:
     return sum(1 for w in words if w in passage.lower()) / len(words) if words else 0.0
 
 
+def coverage(question: str, passage: str) -> float:
+    """Share of the characters of the question's content words that ``passage`` holds: a long
+    name missing weighs more than a common word found."""
+    words = set(tokenize(question))
+    total = sum(len(w) for w in words)
+    return sum(len(w) for w in words if w in passage.lower()) / total if total else 0.0
+
+
 @dataclass(frozen=True)
 class Calibration:
-    """Logistic weights over :class:`Signals` and the threshold below which to abstain."""
+    """Logistic weights over :meth:`Signals.features` and the threshold below which to abstain."""
 
-    w_margin: float
-    w_support: float
-    bias: float
-    abstain_below: float
+    weights: dict[str, float] = field(default_factory=dict)
+    bias: float = 0.0
+    abstain_below: float = 0.5
 
     @classmethod
     def load(cls, path: Path = CALIBRATION_FILE) -> "Calibration":
         data = json.loads(Path(path).read_text(encoding="utf-8"))
-        return cls(data["w_margin"], data["w_support"], data["bias"], data["abstain_below"])
+        unknown = set(data["weights"]) - set(FEATURES)
+        if unknown:
+            raise ValueError(f"{path}: unknown features {sorted(unknown)} (known: {', '.join(FEATURES)})")
+        return cls(data["weights"], data["bias"], data["abstain_below"])
 
-    def judge(self, question: str, margin: float, passage: str) -> tuple[Signals, float]:
-        """The signals of an answer with this ``margin`` read in ``passage``, and its confidence."""
-        signals = Signals(margin, support(question, passage))
+    def judge(self, question: str, margin: float, passage: str, passage_rank: int = 1, hit=None, length: int = 0) -> tuple[Signals, float]:
+        """The signals of an answer of ``length`` characters with this ``margin``, read in
+        ``passage`` (the ``passage_rank``-th read; ``hit``: its retrieval ranks, none for a
+        question's own paragraph), and its confidence."""
+        ranks = (hit.dense_rank, hit.bm25_rank) if hit is not None else (1, 1)
+        signals = Signals(margin, support(question, passage), passage_rank, *ranks, length)
         return signals, self.confidence(signals)
 
     def confidence(self, signals: Signals) -> float:
-        z = self.w_margin * signals.margin + self.w_support * signals.support + self.bias
+        features = signals.features()
+        z = sum(w * features[name] for name, w in self.weights.items()) + self.bias
         return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))

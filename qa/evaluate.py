@@ -34,6 +34,7 @@ class Case:
     question: str
     golds: list[str]
     context: str | None = None  # reader mode: the question's own paragraph
+    source: str | None = None  # where the question comes from (per-source scores)
 
 
 @dataclass
@@ -51,12 +52,13 @@ class Outcome:
 
 
 def load_cases(path: Path) -> list[Case]:
-    """Questions of a ``.jsonl`` set (``id, question, answers``) or a SQuAD ``.json`` file."""
+    """Questions of a ``.jsonl`` set (``id, question, answers``, optionally ``source`` and the
+    question's own paragraph, ``context``) or a SQuAD ``.json`` file (the source: its name)."""
     path = Path(path)
     if path.suffix == ".jsonl":
         rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-        return [Case(str(r["id"]), r["question"], list(r["answers"])) for r in rows]
-    return [Case(e.id, e.question, [a for a, _ in e.answers], e.context) for e in load_squad(path)]
+        return [Case(str(r["id"]), r["question"], list(r["answers"]), r.get("context"), r.get("source")) for r in rows]
+    return [Case(e.id, e.question, [a for a, _ in e.answers], e.context, path.stem) for e in load_squad(path)]
 
 
 def read_only(cases: list[Case], reader, policy, reread: bool | None = None, batch: int = READER_BATCH) -> list[Outcome]:
@@ -120,7 +122,9 @@ def evaluate(
     if not cases:
         raise ValueError(f"{path}: no questions")
     started = time.perf_counter()
-    if path.suffix == ".json" and mode == "reader":
+    if mode == "reader":
+        if not all(c.context for c in cases):
+            raise ValueError(f"{path}: reader mode needs each question's own paragraph (a SQuAD file, or 'context' in every row)")
         policy = AnswerPolicy.load()
         reader = Reader(weights or READER_WEIGHTS, precision=settings.precision, reread=settings.reread, threads=settings.threads, cache=settings.cache)
         outcomes = read_only(cases, reader, policy, reread)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from qa.answer_form import admits
+from qa.answer_form import admits, anchored
 from qa.confidence import Calibration, Signals
 from qa.spans import Span
 
@@ -33,13 +33,17 @@ class AnswerPolicy:
         calibration = calibration or Calibration.load()
         return cls(calibration, calibration.abstain_below if abstain_below is None else abstain_below)
 
-    def judge(self, question: str, spans: list[Span], passages: list[str]) -> Judgement | None:
-        """The first of the ranked ``spans`` that ``question`` admits, judged in
-        ``passages[span.context_index]``; ``None`` when none is admissible."""
-        best = next((s for s in spans if admits(question, s.text)), None)
-        if best is None:
+    def judge(self, question: str, spans: list[Span], passages: list[str], hits: list | None = None) -> Judgement | None:
+        """The first of the ranked ``spans`` that ``question`` admits (the first whose sentence
+        names the question's numbers and codes, when one does: :func:`qa.answer_form.anchored`), judged in
+        ``passages[span.context_index]`` (retrieved as ``hits[span.context_index]``, when the
+        passages were retrieved); ``None`` when none is admissible."""
+        admissible = [s for s in spans if admits(question, s.text)]
+        if not admissible:
             return None
-        signals, confidence = self.calibration.judge(question, best.score, passages[best.context_index])
+        best = next((s for s in admissible if anchored(question, passages[s.context_index], s.start, s.end)), admissible[0])
+        hit = hits[best.context_index] if hits else None
+        signals, confidence = self.calibration.judge(question, best.score, passages[best.context_index], best.context_index + 1, hit, len(best.text))
         return Judgement(best, signals, confidence)
 
     def answers(self, judgement: Judgement | None, abstain_below: float | None = None) -> bool:

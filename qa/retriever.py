@@ -1,56 +1,19 @@
-"""Hybrid retrieval: dense e5 + BM25 over jieba tokens, fused by reciprocal-rank fusion, over a
-store (:mod:`qa.store`): in this process (the default), a FAISS archive folder, or Milvus."""
+"""Hybrid retrieval: dense e5 + BM25 over jieba tokens, fused (:mod:`qa.fusion`), over a store
+(:mod:`qa.store`): in this process (the default), a FAISS archive folder, or Milvus."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 from qa.chunks import CHUNK_OVERLAP, CHUNK_SIZE, Chunk
 from qa.corpus import Document, load_corpus
 from qa.embedder import Embedder
+from qa.fusion import Hit, fuse
 from qa.store.base import Ranking, Store
 from qa.store.memory import MemoryStore
 
 MODES = ("dense", "bm25", "hybrid")
-RRF_K = 60
 FUSION_DEPTH = 50  # ranks taken from each method before fusing
-
-
-@dataclass(frozen=True)
-class Hit:
-    """A retrieved chunk. ``score`` is the score of the mode used (RRF for hybrid);
-    ``dense_rank`` / ``bm25_rank`` are 1-based ranks in each method (``None`` if not ranked)."""
-
-    text: str
-    doc_id: str
-    chunk_id: int
-    start: int
-    end: int
-    score: float
-    dense_rank: int | None = None
-    bm25_rank: int | None = None
-
-
-def fuse(rankings: dict[str, Ranking], k: int) -> list[Hit]:
-    """Top ``k`` hits: reciprocal-rank fusion of several rankings (by chunk key), or the single
-    ranking's own scores."""
-    ranks = {name: {c.chunk_id: r for r, (c, _) in enumerate(ranking, 1)} for name, ranking in rankings.items()}
-    chunks = {c.chunk_id: c for ranking in rankings.values() for c, _ in ranking}
-    if len(rankings) > 1:
-        fused: dict[int, float] = {}
-        for per_method in ranks.values():
-            for key, r in per_method.items():
-                fused[key] = fused.get(key, 0.0) + 1.0 / (RRF_K + r)
-        scored = sorted(fused.items(), key=lambda item: (-item[1], chunks[item[0]].doc_id, chunks[item[0]].start))  # ties: text order, in any store
-    else:
-        ((ranking),) = rankings.values()
-        scored = [(c.chunk_id, s) for c, s in ranking]
-    hits = []
-    for key, score in scored[:k]:
-        c = chunks[key]
-        hits.append(Hit(c.text, c.doc_id, c.chunk_id, c.start, c.end, float(score), ranks.get("dense", {}).get(key), ranks.get("bm25", {}).get(key)))
-    return hits
 
 
 class Retriever:

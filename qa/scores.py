@@ -104,7 +104,29 @@ def summarise(outcomes: list, threshold: float, retrieval: bool, seconds: float 
         summary["questions_per_s"] = round(len(outcomes) / seconds, 2)
     if retrieval and answerable.any():
         summary["retrieval"] = recall_mrr([o.relevant_rank for o, a in zip(outcomes, answerable) if a])
+    sources = sorted({o.case.source for o in outcomes if o.case.source})
+    if len(sources) > 1:
+        summary["sources"] = {name: by_source([o for o in outcomes if o.case.source == name], threshold) for name in sources}
     return summary
+
+
+def by_source(outcomes: list, threshold: float) -> dict:
+    """One source's answerable questions answered right (exact match), wrong and abstained;
+    its F1 (answerable and unanswerable questions), and the F1 at its own best threshold."""
+    em, f1 = scores_at(outcomes, threshold)
+    em = em.astype(bool)
+    answerable = np.array([bool(o.case.golds) for o in outcomes])
+    abstained = np.array([not o.prediction(threshold) for o in outcomes])
+    return {
+        "n": len(outcomes),
+        "answerable": int(answerable.sum()),
+        "right": int((answerable & ~abstained & em).sum()),
+        "wrong": int((answerable & ~abstained & ~em).sum()),
+        "abstained": int((answerable & abstained).sum()),
+        "unanswerable_abstained": f"{int((~answerable & abstained).sum())}/{int((~answerable).sum())}",
+        "f1": round(100 * float(f1.mean()), 2),
+        "best_f1": best_threshold(outcomes)[2],
+    }
 
 
 def format_table(summary: dict) -> list[str]:
@@ -123,6 +145,10 @@ def format_table(summary: dict) -> list[str]:
         )
     if "retrieval" in summary:
         lines.append("retrieval: " + ", ".join(f"{k} {v}" for k, v in summary["retrieval"].items()))
+    if "sources" in summary:
+        lines.append(f"{'source':<24}{'n':>6}{'right':>7}{'wrong':>7}{'abst.':>7}{'unans. abst.':>14}{'F1':>8}{'best F1':>9}")
+        for name, s in summary["sources"].items():
+            lines.append(f"{name:<24}{s['n']:>6}{s['right']:>7}{s['wrong']:>7}{s['abstained']:>7}{s['unanswerable_abstained']:>14}{s['f1']:>8.2f}{s['best_f1']:>9.2f}")
     lines.append(f"latency per question: p50 {summary['latency_ms']['p50']} ms, p95 {summary['latency_ms']['p95']} ms")
     if "questions_per_s" in summary:
         lines.append(f"throughput: {summary['questions_per_s']} questions/s")

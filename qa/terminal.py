@@ -6,12 +6,24 @@ import json
 import sys
 
 
-def print_answer(answer) -> None:
-    """An answer as ``qa ask`` prints it: answer, offsets, evidence and confidence, or the abstention and the closest passages."""
+def print_guess(answer, file=None) -> None:
+    """The best answer an abstention withheld, marked as unsure (or that there was none)."""
+    g = answer.guess
+    if g is None:
+        print("（没有可猜的答案）", file=file)
+        return
+    print(f"最可能的答案，但不确定：{g.answer}  (置信度 {g.confidence:.2f}; 出处 {g.doc_id} 字符 {g.start}-{g.end})", file=file)
+
+
+def print_answer(answer, show_guess: bool = False) -> None:
+    """An answer as ``qa ask`` prints it: answer, offsets, evidence and confidence, or the
+    abstention, why, its withheld guess (``show_guess``) and the closest passages."""
     if answer.understood_as:
         print(f"理解为：{answer.understood_as}")
     if answer.abstained:
         print(answer.message)
+        if show_guess:
+            print_guess(answer)
         print("最相关的段落：")
         for h in answer.passages:
             print(f"  [{h.doc_id} {h.start}-{h.end}] {h.text[:80]}…")
@@ -24,11 +36,12 @@ def print_answer(answer) -> None:
 
 def chat(assistant, as_json: bool = False) -> None:
     """A conversation in the terminal, one question a line (typed, or piped in): each answer
-    knows the earlier turns; ``:reset`` forgets them, ``:quit`` or end of input leaves.
+    knows the earlier turns; ``:guess`` shows the best answer an abstention withheld, ``:reset``
+    forgets the turns, ``:quit`` or end of input leaves.
     ``as_json``: each answer as one JSON line (the ``qa ask --json`` object)."""
     typed = sys.stdin.isatty()
     if typed:
-        print("qa chat：输入问题（简体或繁体）；:reset 重新开始对话，:quit 或 Ctrl-D 退出")
+        print("qa chat：输入问题（简体或繁体）；:guess 显示没把握时的最佳猜测，:reset 重新开始对话，:quit 或 Ctrl-D 退出")
     history: list = []
     while True:
         try:
@@ -39,9 +52,16 @@ def chat(assistant, as_json: bool = False) -> None:
             continue
         if line == ":quit":
             break
+        notes = sys.stderr if as_json else sys.stdout  # JSON lines carry the guess already
+        if line == ":guess":
+            if history and history[-1].abstained:
+                print_guess(history[-1], file=notes)
+            else:
+                print("（上一个问题已经回答了，没有要猜的）", file=notes, flush=True)
+            continue
         if line == ":reset":
             history = []
-            print("（已重新开始对话）", file=sys.stderr if as_json else sys.stdout, flush=True)
+            print("（已重新开始对话）", file=notes, flush=True)
             continue
         if not typed and not as_json:
             print(f"问：{line}")

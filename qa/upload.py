@@ -28,6 +28,11 @@ class Indexer:
         self.chunk_overlap = chunk_overlap
         self.worker = ThreadPoolExecutor(1, thread_name_prefix="qa-embed")
 
+    def warm_up(self) -> Future:
+        """Load the passage graph in the background (seconds; an export on a fresh machine),
+        so that the first upload's dense side does not wait for it."""
+        return self.worker.submit(lambda: self.embedder.passage_graph)
+
     def retriever(self, documents: list[Document]) -> tuple[Retriever, Future | None]:
         """A retriever over ``documents`` now, and the future of its dense side (``None`` when it is whole already)."""
         settings = (self.chunk_size, self.chunk_overlap)

@@ -51,10 +51,3 @@ class FakeEmbedder:
             vector[zlib.crc32(ch.encode()) % 384] += 1.0
         return (vector / max(np.linalg.norm(vector), 1e-9))[None, :].astype(np.float32)
 
-
-def identifier_text(lines: int = 1500) -> str:
-    """Near-identical lines that differ only in their numbers (about 49 characters each): dense
-    ranking is noise for them; only the numbers, i.e. keywords, tell them apart."""
-    return "\n".join(
-        f"第{n}段：青石镇第{n}号水电站位于山区，装机容量为{n + 1000}千瓦，站长是王{n - 2}号。" for n in range(1, lines + 1)
-    )

@@ -43,6 +43,7 @@ class Library:
         self.default = default
         self.uploaded: OrderedDict[str, Assistant] = OrderedDict()
         self.indexer = Indexer(default.retriever.embedder)
+        self.indexer.warm_up()
         self.pending: dict[str, Future] = {}
 
     def get(self, key: str | None) -> Assistant:
@@ -95,9 +96,10 @@ class Handlers:
             return f"当前资料库：**{html.escape(current.retriever.store.uri)}**（{len(current.retriever.store):,} 个段落）。"
         return document_status(current.retriever.documents, key is not None, key in self.library.pending)
 
-    def respond(self, message: str, history: list, k: int, key: str | None, marks: list, turns: list):
+    def respond(self, message: str, history: list, k: int, key: str | None, marks: list, turns: list, show_guess: bool = False):
         """Answer ``message`` in the session's document, knowing the conversation's earlier
-        ``turns``: the chat, the emptied box, the passages, the document view, the marks, the turns."""
+        ``turns`` (an abstention shows its withheld guess with ``show_guess``): the chat, the
+        emptied box, the passages, the document view, the marks, the turns."""
         history = list(history or [])
         marks = list(marks or [])
         turns = list(turns or [])
@@ -109,7 +111,7 @@ class Handlers:
             answer = current.ask(check_question(question, self.max_question_chars), k=int(k), history=turns)
             turns = [*turns, *as_turns([answer])]
             documents = self.documents(current, [answer.doc_id, *(h.doc_id for h in answer.passages)])
-            text, passages = reply_markdown(answer, documents), passages_html(answer, documents)
+            text, passages = reply_markdown(answer, documents, show_guess), passages_html(answer, documents)
             if not answer.abstained:
                 marks.append((answer.doc_id, answer.start, answer.end))
         except ValueError:

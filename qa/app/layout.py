@@ -62,12 +62,13 @@ def build_app(assistant: Assistant, max_document_chars: int) -> gr.Blocks:
             with gr.Column(scale=2):
                 status = gr.Markdown(handlers.status(None), elem_id="doc-status")
                 top_k = gr.Slider(1, 8, value=assistant.k, step=1, label="检索段落数（top-k）")
+                show_guess = gr.Checkbox(False, label="没把握时也显示最可能的答案（标明不确定）", elem_id="show-guess")
                 with gr.Tab("全文"):
                     article = gr.HTML(handlers.view(None, []), elem_id="doc-view")
                 with gr.Tab("检索到的段落"):
                     passages = gr.HTML("提问后这里显示检索到的原文段落。", elem_id="passages")
         for event in (box.submit, send.click):
-            event(handlers.respond, [box, chat, top_k, key, marks, turns], [chat, box, passages, article, marks, turns], api_visibility="private").then(
+            event(handlers.respond, [box, chat, top_k, key, marks, turns, show_guess], [chat, box, passages, article, marks, turns], api_visibility="private").then(
                 None, None, None, js=SCROLL_TO_LATEST
             )
         clear.click(handlers.clear, key, [chat, box, passages, article, marks, turns], api_visibility="private")

@@ -8,6 +8,7 @@ import html
 from qa.answer import ABSTAIN_MESSAGE, Answer
 from qa.corpus import Document
 
+GUESS_LABEL = "最可能的答案，但不确定"
 KEYWORDS_ONLY_NOTE = "这篇文章的语义索引还在建立，这个回答只依据关键词检索；建好后会自动加入。"
 
 
@@ -35,17 +36,21 @@ def passages_html(answer: Answer, documents: list[Document]) -> str:
     )
 
 
-def reply_markdown(answer: Answer, documents: list[Document]) -> str:
+def reply_markdown(answer: Answer, documents: list[Document], show_guess: bool = False) -> str:
     """The chat's reply: the answer in bold (a sentence answer is its own evidence), where it
-    stands, the confidence; how a follow-up question was understood; or the abstention and the
-    closest passages."""
+    stands, the confidence; how a follow-up question was understood; or the abstention, why,
+    the withheld best guess marked as unsure (``show_guess``) and the closest passages."""
     index = {d.doc_id: i for i, d in enumerate(documents)}
     understood = f"<small>理解为：{html.escape(answer.understood_as)}</small>\n\n" if answer.understood_as else ""
     if answer.keywords_only:
         understood += f"<small>{KEYWORDS_ONLY_NOTE}</small>\n\n"
     if answer.abstained:
         closest = "\n".join(f"- `{h.doc_id}` 字符 {h.start}–{h.end}：{html.escape(h.text[:60])}…" for h in answer.passages[:3])
-        return f"{understood}{ABSTAIN_MESSAGE}。\n\n最接近的段落：\n{closest}"
+        guess = ""
+        if show_guess and answer.guess:
+            g = answer.guess
+            guess = f"{GUESS_LABEL}（置信度 {g.confidence:.0%}）：**{html.escape(g.answer)}**，见 `{g.doc_id}` 字符 {g.start}–{g.end}\n\n"
+        return f"{understood}{html.escape(answer.message or ABSTAIN_MESSAGE)}。\n\n{guess}最接近的段落：\n{closest}"
     jump = f' · <a data-jump="{anchor(index[answer.doc_id], answer.start)}" href="#">在全文中查看</a>' if answer.doc_id in index else ""
     evidence = "" if answer.kind == "sentence" else f"依据：{highlighted_evidence(answer)}\n\n"
     return (

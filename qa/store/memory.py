@@ -21,10 +21,12 @@ HNSW_EF_SEARCH = 128
 HNSW_EF_CONSTRUCTION = 80
 
 
-def faiss_index(vectors: np.ndarray, exact_limit: int = EXACT_LIMIT):
-    """An inner-product FAISS index over ``vectors``: exact up to ``exact_limit`` rows, else HNSW."""
+def faiss_index(vectors: np.ndarray, exact_limit: int | None = None):
+    """An inner-product FAISS index over ``vectors``: exact up to ``exact_limit`` rows (default
+    :data:`EXACT_LIMIT`), else HNSW."""
     import faiss
 
+    exact_limit = EXACT_LIMIT if exact_limit is None else exact_limit
     dim = vectors.shape[1]
     if len(vectors) <= exact_limit:
         index = faiss.IndexFlatIP(dim)
@@ -81,7 +83,7 @@ class MemoryStore(Store):
             return []
         scores = self.bm25.get_scores(tokens)
         order = np.argsort(-scores, kind="stable")[:depth]
-        return [(self.chunks[i], float(scores[i])) for i in order]
+        return [(self.chunks[i], float(scores[i])) for i in order if scores[i] > 0]  # no shared word: no keyword hit
 
     def document_text(self, doc_id: str) -> str:
         return self._texts[doc_id]

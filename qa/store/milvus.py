@@ -149,7 +149,9 @@ class MilvusStore(WritableStore):
 
     def _ranking(self, data, field: str, metric: str, depth: int):
         (hits,) = self.client.search(self.collection, data=[data], anns_field=field, limit=depth, output_fields=FIELDS, search_params={"metric_type": metric})
-        return [(Chunk(h["id"], *(h["entity"][f] for f in FIELDS)), float(h["distance"])) for h in hits]
+        # Lite returns BM25 scores negated (its distances are smaller-is-better), a server as they are
+        score = abs if metric == "BM25" else float
+        return [(Chunk(h["id"], *(h["entity"][f] for f in FIELDS)), float(score(h["distance"]))) for h in hits]
 
     def dense(self, vector: np.ndarray, depth: int):
         return self._ranking(np.asarray(vector, dtype=np.float32).reshape(-1).tolist(), "dense", "IP", depth)

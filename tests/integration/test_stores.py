@@ -86,8 +86,11 @@ def test_a_built_store_searches_and_gives_documents_back(uri, tmp_path):
     assert (report.added, report.kept, report.removed) == (3, 0, 0)
     assert sorted(store.documents()) == ["a.txt", "b.txt", "sub/c.md"]
     assert store.document_text("b.txt") == DOCS["b.txt"]
-    top, _ = store.keyword("青石镇第888号水电站的站长是谁？", 5)[0]
+    ranking = store.keyword("青石镇第888号水电站的站长是谁？", 5)
+    top, _ = ranking[0]
     assert top.doc_id == "a.txt" and "888" in top.text
+    scores = [s for _, s in ranking]
+    assert scores == sorted(scores, reverse=True) and scores[-1] > 0  # best first, higher is better, in every store
     assert DOCS[top.doc_id][top.start : top.end] == top.text
     nearest, score = store.dense(FakeEmbedder().query(DOCS["sub/c.md"]), 3)[0]
     assert nearest.doc_id == "sub/c.md" and score == pytest.approx(1.0, abs=1e-4)

@@ -46,3 +46,20 @@ def test_shape_span_drops_tails_the_gold_convention_leaves_out(context, shaped):
 def test_a_span_that_is_all_tail_is_kept():
     context = "2002年开始"
     assert shape_span("", context, 5, 7) == (5, 7)
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "expected"),
+    [
+        ("第888号水电站的站长是谁？", "第888号水电站的站长是王888号。", True),
+        ("第888号水电站的站长是谁？", "装机容量为1888千瓦，站长是王889号。", False),  # 888 only inside 1888
+        ("G20峰会在哪里举行？", "2016年G20峰会在杭州举行。", True),
+        ("峰会在哪里举行？", "峰会在杭州举行。", True),  # no number asked: any sentence
+    ],
+)
+def test_a_sentence_is_anchored_when_it_names_the_questions_numbers(question, sentence, expected):
+    from qa.answer_form import anchored
+
+    text = "前一句没有。" + sentence + "后一句也没有888。"
+    at = text.index(sentence) + len(sentence) - 4
+    assert anchored(question, text, at, at + 2) is expected

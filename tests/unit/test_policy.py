@@ -1,12 +1,14 @@
 """The answer policy on made-up spans: first admissible span, judged in its passage, threshold."""
 
+import math
+
 import pytest
 
 from qa.confidence import Calibration
 from qa.policy import AnswerPolicy
 from qa.spans import Span
 
-CALIBRATION = Calibration(w_margin=1.0, w_support=0.0, bias=0.0, abstain_below=0.5)  # confidence = sigmoid(margin)
+CALIBRATION = Calibration({"margin": 1.0}, bias=0.0, abstain_below=0.5)  # confidence = sigmoid(margin)
 PASSAGES = ["全市产业创新综合体总数达18家。", "产业创新综合体"]
 
 
@@ -25,3 +27,35 @@ def test_the_threshold_and_its_per_call_override():
     assert policy.abstain_below == 0.5 and not policy.answers(unsure)
     assert policy.answers(unsure, abstain_below=0.0) and not policy.answers(None, abstain_below=0.0)
     assert AnswerPolicy.load(CALIBRATION, abstain_below=0.1).answers(unsure)
+
+
+def test_retrieval_ranks_and_length_reach_the_confidence():
+    from qa.fusion import Hit
+
+    calibration = Calibration({"passage_rank": 1.0, "bm25_rank": 2.0, "dense_rank": 0.5, "length": 1.0}, bias=-1.0)
+    spans = [Span("18家", 1, 12, 15, 2.0)]
+    passages = [PASSAGES[1], PASSAGES[0]]  # the answer is in the second passage read
+    hits = [Hit(passages[0], "d", 1, 0, 7, 0.03, None, 1), Hit(passages[1], "d", 2, 7, 22, 0.02, 4, None)]
+    judged = AnswerPolicy.load(calibration).judge("全市产业创新综合体有多少家？", spans, passages, hits)
+    s = judged.signals
+    assert (s.passage_rank, s.dense_rank, s.bm25_rank, s.length) == (2, 4, None, 3)
+    assert s.features() == pytest.approx({"margin": 2.0, "support": 1.0, "passage_rank": 0.5, "dense_rank": 0.25, "bm25_rank": 0.0, "length": math.log(4)})
+    assert judged.confidence == pytest.approx(1 / (1 + math.exp(-(0.5 + 0.125 + math.log(4) - 1.0))))
+    alone = AnswerPolicy.load(calibration).judge("全市产业创新综合体有多少家？", [Span("18家", 0, 12, 15, 2.0)], PASSAGES[:1])
+    assert (alone.signals.passage_rank, alone.signals.dense_rank, alone.signals.bm25_rank) == (1, 1, 1)  # its own paragraph
+
+
+def test_a_calibration_file_with_an_unknown_feature_is_refused(tmp_path):
+    path = tmp_path / "calibration.json"
+    path.write_text('{"weights": {"margin": 1.0, "colour": 2.0}, "bias": 0.0, "abstain_below": 0.5}')
+    with pytest.raises(ValueError, match="colour"):
+        Calibration.load(path)
+
+
+def test_among_near_identical_lines_the_span_whose_sentence_names_the_questions_number_wins():
+    lines = "第887号水电站的站长是王887号。第888号水电站的站长是王888号。第889号水电站的站长是王889号。"
+    spans = [Span("王889号", 0, lines.index("王889号"), lines.index("王889号") + 5, 3.0), Span("王888号", 0, lines.index("王888号"), lines.index("王888号") + 5, 2.0)]
+    judged = AnswerPolicy.load(CALIBRATION).judge("第888号水电站的站长是谁？", spans, [lines])
+    assert judged.span.text == "王888号"
+    assert AnswerPolicy.load(CALIBRATION).judge("站长是谁？", spans, [lines]).span.text == "王889号"  # no number: the reader's order
+    assert AnswerPolicy.load(CALIBRATION).judge("第123号水电站的站长是谁？", spans, [lines]).span.text == "王889号"  # none names it

@@ -1,5 +1,7 @@
 """Scores and their comparison: AUC, the best threshold, the paired bootstrap."""
 
+import json
+
 import numpy as np
 import pytest
 
@@ -25,3 +27,35 @@ def test_paired_difference_interval_brackets_the_gain():
     assert 17 < d.low < 25 < d.high < 33
     same = paired_difference(b, b)
     assert (same.mean, same.low, same.high) == (0.0, 0.0, 0.0)
+
+
+def test_a_set_that_names_its_sources_is_scored_per_source(tmp_path):
+    from qa.evaluate import Outcome, load_cases
+    from qa.scores import format_table, summarise
+
+    rows = [
+        {"id": "w1", "question": "q", "answers": ["甲"], "source": "web"},
+        {"id": "w2", "question": "q", "answers": ["乙"], "source": "web"},
+        {"id": "w3", "question": "q", "answers": ["丙"], "source": "web", "context": "丙在这里"},
+        {"id": "t1", "question": "q", "answers": ["丁"], "source": "wiki"},
+        {"id": "t2", "question": "q", "answers": [], "source": "wiki"},
+    ]
+    path = tmp_path / "set.jsonl"
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+    cases = load_cases(path)
+    assert [c.source for c in cases] == ["web"] * 3 + ["wiki"] * 2 and cases[2].context == "丙在这里"
+    answers = [("甲", 0.9), ("戊", 0.8), ("丙", 0.1), ("丁", 0.7), ("己", 0.2)]  # right, wrong, abstained; right, abstained
+    summary = summarise([Outcome(c, a, conf, 0.0) for c, (a, conf) in zip(cases, answers)], 0.5, False)
+    web, wiki = summary["sources"]["web"], summary["sources"]["wiki"]
+    assert (web["right"], web["wrong"], web["abstained"], web["f1"]) == (1, 1, 1, pytest.approx(33.33))
+    assert (wiki["right"], wiki["abstained"], wiki["unanswerable_abstained"], wiki["f1"]) == (1, 0, "1/1", 100.0)
+    assert web["best_f1"] == pytest.approx(66.67)  # answering below 0.5 as well gets 丙 right
+    assert any(line.startswith("web ") for line in format_table(summary))
+
+
+def test_one_source_gets_no_source_table():
+    from qa.evaluate import Case, Outcome
+    from qa.scores import summarise
+
+    outcomes = [Outcome(Case("a", "q", ["甲"], source="cmrc"), "甲", 0.9, 0.0)]
+    assert "sources" not in summarise(outcomes, 0.5, False)

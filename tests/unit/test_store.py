@@ -2,9 +2,8 @@
 
 import pytest
 
-from qa.chunks import Chunk, split_documents
+from qa.chunks import split_documents
 from qa.corpus import Document
-from qa.retriever import fuse
 from qa.store import open_store, store_kind
 from qa.store.base import StoreError, StoreMeta, chunk_key, leads, stitch
 
@@ -45,13 +44,6 @@ def test_a_store_of_another_model_is_refused_by_name():
     with pytest.raises(StoreError, match="model_id 'intfloat/other'"):
         META.check(other, "the store")
     META.check(StoreMeta.from_json(META.to_json()), "the store")
-
-
-def test_fusion_keys_by_chunk_and_breaks_ties_in_text_order():
-    a, b, c = (Chunk(key, "d", start, start + 5, "x") for key, start in ((900, 10), (5, 0), (77, 20)))
-    hits = fuse({"dense": [(a, 0.9), (b, 0.8)], "bm25": [(b, 3.0), (a, 2.0), (c, 1.0)]}, k=3)
-    assert [h.chunk_id for h in hits] == [5, 900, 77]  # a and b tie: b starts first
-    assert (hits[0].dense_rank, hits[0].bm25_rank, hits[2].dense_rank) == (2, 1, None)
 
 
 def test_a_file_where_a_folder_store_should_be_is_refused(tmp_path):
