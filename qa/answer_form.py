@@ -18,6 +18,8 @@ DATE_REST = {"年": re.compile(r"\d{1,2}月(?:\d{1,2}日)?"), "月": re.compile(
 SENTENCE_END = re.compile(r"[。！？；!?;\n]")
 
 NUMERAL = re.compile(r"[\d零〇一二三四五六七八九十百千万亿两半数少]")  # 少: 很少, 极少
+CLAUSE_BREAK = re.compile(r"[，,；;：:]")
+TIME_WORD = re.compile(r"[年月日时期代朝纪初底末季春夏秋冬周旬晚早前后间今昨明去]|[夏商周秦汉晋隋唐宋元明清]")  # and dynasties: 东汉
 CURRENCY_WORDS = r"元|圆|美金|镑|欧|円|盾|币|法郎|马克|卢布|比索|卢比|里拉|[$¥￥£€]"
 CURRENCY = re.compile(CURRENCY_WORDS)
 BARE_AMOUNT = re.compile(r"^(?:约|近|超过)?[\d.,]+(?:万|亿)*$")
@@ -52,6 +54,8 @@ QUESTION_TYPES = (
     ),
     # who: not a bare date
     QuestionType("who", re.compile(r"谁"), lambda a: not DATE_ONLY.match(a)),
+    # when (哪天, 什么时候…): a numeral or a word of time (1月14日, 战国时期, 清朝, 去年), never a name
+    QuestionType("when", WHEN_QUESTION, lambda a: bool(NUMERAL.search(a) or TIME_WORD.search(a)), re.compile(r"谁|多少|哪里|哪儿|什么地方|为什么|原因")),
 )
 
 
@@ -62,7 +66,8 @@ def question_types(question: str) -> list[QuestionType]:
 
 def admits(question: str, answer: str) -> bool:
     """False for an answer whose form the question rules out (a how-many question answered
-    without a numeral, a how-much-money one without a currency, a who-question by a date)."""
+    without a numeral, a how-much-money one without a currency, a who-question by a date, a
+    when-question by a name)."""
     return all(t.admits(answer) for t in question_types(question))
 
 
@@ -101,9 +106,19 @@ def drop_tail(text: str, a: int, b: int) -> int:
     return tail.start() if tail and tail.start() > a else b
 
 
+def time_clause(question: str, context: str, a: int, b: int) -> int:
+    """The end of a when-question's span at its first clause break when the time lies before it
+    (1月14日，重庆科技发展战略研究院 -> 1月14日)."""
+    if not WHEN_QUESTION.search(question):
+        return b
+    cut = CLAUSE_BREAK.search(context, a, b)
+    return cut.start() if cut and (NUMERAL.search(context, a, cut.start()) or TIME_WORD.search(context, a, cut.start())) else b
+
+
 def shape_span(question: str, context: str, a: int, b: int) -> tuple[int, int]:
-    """A raw span's edges after the rules: trimmed, a dropped tail cut, then a date completed."""
-    a, b = trim_span(context, a, b)
+    """A raw span's edges after the rules: a when-answer cut to its time clause, trimmed, a
+    dropped tail cut, then a date completed."""
+    a, b = trim_span(context, a, time_clause(question, context, a, b))
     if a < b:
         a, b = trim_span(context, a, drop_tail(context, a, b))
     return (a, complete_date(question, context, b)) if a < b else (a, b)

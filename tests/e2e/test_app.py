@@ -155,6 +155,15 @@ def test_chat_in_a_real_browser(app_url, browser, screenshot_dir):
     page.get_by_role("tab", name="全文").click()
     expect(page.locator("#doc-view mark.latest")).to_have_text("6.25亿元")
     page.screenshot(path=str(screenshot_dir / "follow-up.png"), full_page=True)
+
+    # an abstention says why; with the box ticked it also shows the withheld guess, marked as unsure
+    unsure = "重庆信息与智慧医学研究院的院长是谁？"
+    plain = ask(page, unsure, 7)
+    expect(plain).to_contain_text("文章中没有找到这个问题的答案")
+    expect(plain).not_to_contain_text("最可能的答案")
+    page.locator("#show-guess input").check()
+    guessed = ask(page, unsure, 8)
+    expect(guessed).to_contain_text("最可能的答案，但不确定")
     assert page.locator(".toast-body").count() == 0
     page.close()
 

@@ -63,3 +63,29 @@ def test_a_sentence_is_anchored_when_it_names_the_questions_numbers(question, se
     text = "前一句没有。" + sentence + "后一句也没有888。"
     at = text.index(sentence) + len(sentence) - 4
     assert anchored(question, text, at, at + 2) is expected
+
+
+@pytest.mark.parametrize(
+    ("question", "answer", "fits"),
+    [
+        ("十大科技进展是哪天发布的？", "1月14日", True),
+        ("十大科技进展是哪天发布的？", "重庆科技发展战略研究院", False),
+        ("金华县开始在什么时期？", "东汉", True),
+        ("阿瓦隆尼亚大陆存在于什么时期？", "寒武纪到志留纪", True),
+        ("谁在什么时候发布了榜单？", "重庆科技发展战略研究院", True),  # who as well: not only a time
+    ],
+)
+def test_a_when_question_needs_a_time(question, answer, fits):
+    from qa.answer_form import admits
+
+    assert admits(question, answer) is fits
+
+
+def test_a_when_answer_is_cut_to_its_time_clause():
+    from qa.answer_form import shape_span
+
+    context = "1月14日，重庆科技发展战略研究院发布2025年度重庆十大科技进展。"
+    end = context.index("发布")
+    assert context[slice(*shape_span("十大科技进展是哪天发布的？", context, 0, end))] == "1月14日"
+    assert context[slice(*shape_span("谁发布了十大科技进展？", context, 0, end))] == "1月14日，重庆科技发展战略研究院"  # not a when-question
+

@@ -1,0 +1,165 @@
+"""Many chat users at once, on loopback: latency, errors, right answers and throughput.
+
+    python -m eval.load --users 50 [--replicas R] [--sequential 20]
+
+It starts R app processes on free loopback ports (with R > 1, over one ``milvus-lite server``
+holding the article's index, built once with ``qa index --store``; each replica gets
+``QA_THREADS`` = cores / R), asks ``--sequential`` questions one by one through ``/ask`` (the
+single-user rate), then lets ``--users`` gradio_client sessions ask one question each, all at
+once, spread over the replicas. The questions are the article set's answerable ones, in turn;
+an answer is right when it holds a gold answer. Bounded: every call times out after
+``--timeout`` seconds, and the processes are stopped at the end, whatever happened.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
+from pathlib import Path
+
+import numpy as np
+
+from eval.paths import QUESTIONS, ROOT
+from qa.cpu import usable_cores
+from qa.evaluate import load_cases
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def started(stack: ExitStack, command: list[str], env: dict | None = None) -> subprocess.Popen:
+    """A child process, stopped when ``stack`` closes."""
+    proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def stop() -> None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+    stack.callback(stop)
+    return proc
+
+
+def wait_for(proc: subprocess.Popen, check, what: str, limit: float = 300) -> None:
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"eval.load: {what} exited (code {proc.returncode})")
+        try:
+            check()
+            return
+        except OSError:
+            time.sleep(0.5)
+    raise SystemExit(f"eval.load: {what} did not start within {limit:.0f} s")
+
+
+def milvus_server(stack: ExitStack, folder: Path) -> str:
+    """A ``milvus-lite server`` on a free port holding the article's index; its URI."""
+    port = free_port()
+    server = started(stack, [str(Path(sys.executable).with_name("milvus-lite")), "server", "--host", "127.0.0.1", "--port", str(port), "--data-dir", str(folder)])
+    wait_for(server, lambda: socket.create_connection(("127.0.0.1", port), timeout=1).close(), "milvus-lite server")
+    uri = f"http://127.0.0.1:{port}"
+    subprocess.run([sys.executable, "-m", "qa", "index", "--store", uri], cwd=ROOT, check=True, capture_output=True)
+    return uri
+
+
+def replicas(stack: ExitStack, count: int, store: str | None) -> list[str]:
+    """``count`` app processes, each with its share of the cores; their URLs once all serve."""
+    threads = max(1, usable_cores() // count)
+    urls = []
+    for _ in range(count):
+        port = free_port()
+        env = {**os.environ, "QA_THREADS": str(threads)}
+        proc = started(stack, [sys.executable, "app.py", "--port", str(port), *(["--store", store] if store else [])], env)
+        urls.append((proc, f"http://127.0.0.1:{port}/"))
+    for proc, url in urls:
+        wait_for(proc, lambda url=url: urllib.request.urlopen(url, timeout=2).close(), f"app on {url}")
+    return [url for _, url in urls]
+
+
+def asked(url: str, question: str, timeout: float) -> tuple[str | None, float]:
+    """The answer to ``question`` through ``url``'s ``/ask`` (``None``: an error) and the seconds it took."""
+    from gradio_client import Client
+
+    started_at = time.perf_counter()
+    try:
+        client = Client(url, verbose=False, httpx_kwargs={"timeout": timeout})
+        answer = client.predict(question, api_name="/ask")
+    except Exception:  # noqa: BLE001 - an error is a measured outcome
+        answer = None
+    return answer, time.perf_counter() - started_at
+
+
+def summary(results: list[tuple[str | None, float]], golds: list[list[str]], seconds: float) -> dict:
+    latency = np.array([s for _, s in results])
+    return {
+        "n": len(results),
+        "errors": sum(a is None for a, _ in results),
+        "right": sum(a is not None and any(g in a for g in gold) for (a, _), gold in zip(results, golds)),
+        "p50_s": round(float(np.percentile(latency, 50)), 2),
+        "p95_s": round(float(np.percentile(latency, 95)), 2),
+        "max_s": round(float(latency.max()), 2),
+        "wall_s": round(seconds, 1),
+        "questions_per_s": round(len(results) / seconds, 2),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, default=50, help="concurrent sessions (at most 200)")
+    parser.add_argument("--replicas", type=int, default=1, help="app processes (above 1: over one milvus-lite server)")
+    parser.add_argument("--sequential", type=int, default=20, help="questions asked one by one first, for the single-user rate")
+    parser.add_argument("--timeout", type=float, default=180.0, help="seconds a call may take")
+    args = parser.parse_args()
+    if not (1 <= args.users <= 200 and 1 <= args.replicas <= 8):
+        parser.error("--users must be 1-200 and --replicas 1-8")
+    cases = [c for c in load_cases(QUESTIONS) if c.golds]
+    questions = [cases[i % len(cases)] for i in range(args.users)]
+    with ExitStack() as stack:
+        store = milvus_server(stack, Path(stack.enter_context(tempfile.TemporaryDirectory()))) if args.replicas > 1 else None
+        urls = replicas(stack, args.replicas, store)
+        one_by_one = questions[: args.sequential]
+        t = time.perf_counter()
+        sequential = [asked(urls[i % len(urls)], c.question, args.timeout) for i, c in enumerate(one_by_one)]
+        sequential_s = time.perf_counter() - t
+        alone = [asked(urls[0], c.question, args.timeout)[0] for c in questions]  # the same questions one by one: the right-answer baseline
+        t = time.perf_counter()
+        with ThreadPoolExecutor(args.users) as pool:
+            together = list(pool.map(lambda ic: asked(urls[ic[0] % len(urls)], ic[1].question, args.timeout), enumerate(questions)))
+        together_s = time.perf_counter() - t
+    golds = [c.golds for c in questions]
+    result = {
+        "cpu": _cpu(),
+        "users": args.users,
+        "replicas": args.replicas,
+        "store": "milvus-lite server" if store else "in process",
+        "sequential": summary(sequential, [c.golds for c in one_by_one], sequential_s),
+        "right_one_by_one": sum(a is not None and any(g in a for g in gold) for a, gold in zip(alone, golds)),
+        "concurrent": summary(together, golds, together_s),
+    }
+    result["throughput_vs_sequential"] = round(result["concurrent"]["questions_per_s"] / result["sequential"]["questions_per_s"], 2)
+    print(json.dumps(result, ensure_ascii=False))
+
+
+def _cpu() -> str:
+    from qa.cpu import cpu_flags
+
+    return cpu_flags()[0]
+
+
+if __name__ == "__main__":
+    main()
