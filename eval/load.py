@@ -5,8 +5,8 @@
 It starts R app processes on free loopback ports (with R > 1, over one ``milvus-lite server``
 holding the article's index, built once with ``qa index --store``; each replica gets
 ``QA_THREADS`` = cores / R), asks ``--sequential`` questions one by one through ``/ask`` (the
-single-user rate), then lets ``--users`` gradio_client sessions ask one question each, all at
-once, spread over the replicas. The questions are the article set's answerable ones, in turn;
+single-user rate), then lets ``--users`` gradio_client sessions (connected first, untimed) ask
+one question each, all at once, spread over the replicas. The questions are the article set's answerable ones, in turn;
 an answer is right when it holds a gold answer. Bounded: every call times out after
 ``--timeout`` seconds, and the processes are stopped at the end, whatever happened.
 """
@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from eval.paths import QUESTIONS, ROOT
+from qa.corpus import BUNDLED_ARTICLE as ARTICLE
 from qa.cpu import usable_cores
 from qa.evaluate import load_cases
 
@@ -73,7 +74,7 @@ def milvus_server(stack: ExitStack, folder: Path) -> str:
     server = started(stack, [str(Path(sys.executable).with_name("milvus-lite")), "server", "--host", "127.0.0.1", "--port", str(port), "--data-dir", str(folder)])
     wait_for(server, lambda: socket.create_connection(("127.0.0.1", port), timeout=1).close(), "milvus-lite server")
     uri = f"http://127.0.0.1:{port}"
-    subprocess.run([sys.executable, "-m", "qa", "index", "--store", uri], cwd=ROOT, check=True, capture_output=True)
+    subprocess.run([sys.executable, "-m", "qa", "index", "--corpus", str(ARTICLE), "--store", uri], cwd=ROOT, check=True, capture_output=True)
     return uri
 
 
@@ -91,14 +92,18 @@ def replicas(stack: ExitStack, count: int, store: str | None) -> list[str]:
     return [url for _, url in urls]
 
 
-def asked(url: str, question: str, timeout: float) -> tuple[str | None, float]:
-    """The answer to ``question`` through ``url``'s ``/ask`` (``None``: an error) and the seconds it took."""
+def client(url: str, timeout: float):
+    """A user's session: a gradio_client on ``url`` (its connection set up before any timing)."""
     from gradio_client import Client
 
+    return Client(url, verbose=False, httpx_kwargs={"timeout": timeout})
+
+
+def asked(session, question: str) -> tuple[str | None, float]:
+    """The answer to ``question`` through the session's ``/ask`` (``None``: an error) and the seconds it took."""
     started_at = time.perf_counter()
     try:
-        client = Client(url, verbose=False, httpx_kwargs={"timeout": timeout})
-        answer = client.predict(question, api_name="/ask")
+        answer = session.predict(question, api_name="/ask")
     except Exception:  # noqa: BLE001 - an error is a measured outcome
         answer = None
     return answer, time.perf_counter() - started_at
@@ -133,13 +138,16 @@ def main() -> None:
         store = milvus_server(stack, Path(stack.enter_context(tempfile.TemporaryDirectory()))) if args.replicas > 1 else None
         urls = replicas(stack, args.replicas, store)
         one_by_one = questions[: args.sequential]
+        alone_session = client(urls[0], args.timeout)
         t = time.perf_counter()
-        sequential = [asked(urls[i % len(urls)], c.question, args.timeout) for i, c in enumerate(one_by_one)]
+        sequential = [asked(alone_session, c.question) for c in one_by_one]
         sequential_s = time.perf_counter() - t
-        alone = [asked(urls[0], c.question, args.timeout)[0] for c in questions]  # the same questions one by one: the right-answer baseline
+        alone = [asked(alone_session, c.question)[0] for c in questions]  # the same questions one by one: the right-answer baseline
+        with ThreadPoolExecutor(16) as pool:
+            sessions = list(pool.map(lambda i: client(urls[i % len(urls)], args.timeout), range(args.users)))
         t = time.perf_counter()
         with ThreadPoolExecutor(args.users) as pool:
-            together = list(pool.map(lambda ic: asked(urls[ic[0] % len(urls)], ic[1].question, args.timeout), enumerate(questions)))
+            together = list(pool.map(asked, sessions, [c.question for c in questions]))
         together_s = time.perf_counter() - t
     golds = [c.golds for c in questions]
     result = {

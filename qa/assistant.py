@@ -141,6 +141,25 @@ class Assistant:
         answer.timings["total"] = time.perf_counter() - started
         return answer
 
+    def ask_batch(self, questions: list[str]) -> list[Answer]:
+        """Several self-contained questions at once (no history), their readings sharing forward
+        passes: each answer is the one :meth:`ask` gives that question alone. ``ValueError`` for
+        an empty or overlong question (check them first to answer the rest)."""
+        started = time.perf_counter()
+        asked = [check_question(q, self.max_question_chars) for q in questions]
+        queries = [in_script_of(q, self.simplified_corpus) for q in asked]
+        keywords_only, hits = self.retriever.keywords_only, [self.retriever.search(q, k=self.k) for q in queries]
+        readings = self._read_many(queries, hits)
+        if self.reader.reread:
+            readings = self.reader.read_sentences([(q, [h.text for h in hs]) for q, hs in zip(queries, hits)], readings)
+        answers = []
+        for question, query, hs, reading in zip(asked, queries, hits, readings):
+            judgement = self.policy.judge(query, reading.spans, [h.text for h in hs], hs)
+            answers.append(replace(self._answer(question, query, judgement, hs, None), keywords_only=keywords_only))
+        for answer in answers:
+            answer.timings["total"] = (time.perf_counter() - started) / len(asked)  # the batch's time per question
+        return answers
+
     def _respond(self, question: str, query: str, search: str, earlier: Turn | None, k: int | None, reread: bool | None, abstain_below: float | None) -> Answer:
         """Retrieve with ``search`` (the ``earlier`` answer's passage first), read for ``query``, answer ``question``."""
         timings: dict[str, float] = {}
@@ -151,7 +170,7 @@ class Assistant:
                 hits = self._earlier_first(earlier, hits)
         contexts = [h.text for h in hits]
         with timed(timings, "read"):
-            reading = self._read(query, hits)
+            (reading,) = self._read_many([query], [hits])
         if self.reader.reread if reread is None else reread:
             with timed(timings, "reread"):
                 (reading,) = self.reader.read_sentences([(query, contexts)], [reading])
@@ -170,21 +189,29 @@ class Assistant:
             return hits
         return [first, *(h for h in hits if h.chunk_id != first.chunk_id)][: len(hits)]
 
-    def _read(self, query: str, hits: list[Hit]) -> Reading:
-        """The reader's spans over the ``hits``' texts. With ``decisive`` set, the chunks are read one
-        at a time, best-ranked first, until the best admissible answer so far has a confidence
-        of at least ``decisive``: most questions are settled by one chunk's tokens."""
-        contexts = [h.text for h in hits]
+    def _read_many(self, queries: list[str], hits: list[list[Hit]]) -> list[Reading]:
+        """The reader's spans for each query over its hits' texts, every round one forward pass
+        for all queries. With ``decisive`` set, the chunks are read one at a time, best-ranked
+        first, until the best admissible answer so far has a confidence of at least
+        ``decisive``: most questions are settled by one chunk's tokens."""
+        contexts = [[h.text for h in hs] for hs in hits]
         if self.decisive is None:
-            return self.reader.run(query, contexts, reread=False)
-        spans: list[Span] = []
-        for index, context in enumerate(contexts):
-            spans += [replace(s, context_index=index) for s in self.reader.run(query, [context], reread=False).spans]
-            spans.sort(key=lambda s: s.score, reverse=True)
-            judgement = self.policy.judge(query, spans, contexts, hits)
-            if judgement and judgement.confidence >= self.decisive:
+            return self.reader.run_batch(list(zip(queries, contexts)), reread=False)
+        spans: list[list[Span]] = [[] for _ in queries]
+        reading = [i for i, c in enumerate(contexts) if c]
+        for index in range(max(map(len, contexts), default=0)):
+            reading = [i for i in reading if index < len(contexts[i])]
+            if not reading:
                 break
-        return Reading(spans[:TOP_N])
+            found = self.reader.run_batch([(queries[i], [contexts[i][index]]) for i in reading], reread=False)
+            unsettled = []
+            for i, new in zip(reading, found):
+                spans[i] = sorted(spans[i] + [replace(s, context_index=index) for s in new.spans], key=lambda s: s.score, reverse=True)
+                judgement = self.policy.judge(queries[i], spans[i], contexts[i], hits[i])
+                if not (judgement and judgement.confidence >= self.decisive):
+                    unsettled.append(i)
+            reading = unsettled
+        return [Reading(found[:TOP_N]) for found in spans]
 
     def _answer(self, question: str, query: str, judgement: Judgement | None, hits: list[Hit], abstain_below: float | None) -> Answer:
         """The answer in document coordinates, with its evidence sentence (for a sentence

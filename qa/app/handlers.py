@@ -157,12 +157,18 @@ class Handlers:
     def clear(self, key: str | None):
         return [], "", "", self.view(key, []), [], []
 
-    def ask(self, question: str) -> str:
-        """Answer text for ``question`` from the default corpus; ``""`` when it does not say or the question is unusable."""
-        try:
-            return self.library.default.ask(check_question(question or "", self.max_question_chars)).answer
-        except ValueError:
-            return ""
+    def ask(self, questions: list[str]) -> tuple[list[str]]:
+        """Answer texts for the questions that arrived together (Gradio's queue batches ``/ask``;
+        each caller sends one question and gets one string) from the default corpus, read in
+        shared forward passes; ``""`` when the text does not say or a question is unusable."""
+        usable = {}
+        for i, question in enumerate(questions):
+            try:
+                usable[i] = check_question(question or "", self.max_question_chars)
+            except ValueError:
+                pass
+        answers = dict(zip(usable, (a.answer for a in self.library.default.ask_batch(list(usable.values()))))) if usable else {}
+        return ([answers.get(i, "") for i in range(len(questions))],)
 
     def answer(self, question: str, document: str = "", history: list | None = None) -> dict:
         """The ``qa ask --json`` object for ``question``: from ``document`` alone when it is

@@ -18,6 +18,7 @@ EXAMPLES = [
     "全市产业创新综合体一共有多少家？",
 ]
 CONCURRENCY = 1  # one question already uses both cores; parallel passes only contend
+ASK_BATCH = 8  # /ask questions waiting together are read in shared forward passes
 SCROLL_TO_LATEST = "() => document.querySelector('#doc-view mark.latest')?.scrollIntoView({block: 'nearest'})"
 JUMP_SCRIPT = """<script>
 document.addEventListener('click', (event) => {
@@ -74,6 +75,6 @@ def build_app(assistant: Assistant, max_document_chars: int) -> gr.Blocks:
         clear.click(handlers.clear, key, [chat, box, passages, article, marks, turns], api_visibility="private")
         use.click(handlers.use_document, [pasted, upload, key, marks], [key, marks, status, article, chat, upload, turns], api_visibility="private")
         back.click(handlers.use_default, None, [key, marks, status, article, chat, turns], api_visibility="private")
-        gr.api(handlers.ask, api_name="ask")
+        gr.api(handlers.ask, api_name="ask", batch=True, max_batch_size=ASK_BATCH)
         gr.api(handlers.answer, api_name="answer")
     return app.queue(default_concurrency_limit=CONCURRENCY, max_size=64)

@@ -104,8 +104,8 @@ def test_chunks_are_read_one_at_a_time_until_one_settles_it(assistant, monkeypat
     from qa.assistant import Assistant
 
     chunks_per_reading = []
-    run = assistant.reader.run
-    monkeypatch.setattr(assistant.reader, "run", lambda question, contexts, **kw: chunks_per_reading.append(len(contexts)) or run(question, contexts, **kw))
+    run_batch = assistant.reader.run_batch
+    monkeypatch.setattr(assistant.reader, "run_batch", lambda items, **kw: chunks_per_reading.append(sum(len(c) for _, c in items)) or run_batch(items, **kw))
     assert assistant.ask(QUESTION).answer == "100万辆" and chunks_per_reading == [1]  # the first chunk is decisive
     chunks_per_reading.clear()
     assert assistant.ask("重庆信息与智慧医学研究院的院长是谁？").abstained and chunks_per_reading == [1, 1, 1]  # none is
@@ -187,3 +187,18 @@ def test_lines_that_only_their_numbers_tell_apart_are_answered(embedder, assista
     for question, gold, line in QUESTIONS:
         assert line in retriever.search(question, k=1)[0].text
         assert dams.ask(question).answer == gold
+
+
+def test_questions_asked_together_get_the_answers_they_get_alone(assistant):
+    """The batched /ask path: shared forward passes, the same answers, offsets and reasons."""
+    from eval.paths import QUESTIONS
+    from qa.evaluate import load_cases
+
+    questions = [c.question for c in load_cases(QUESTIONS)[::4]] + ["長安汽車的新能源汽車年銷量突破了多少？"]
+    together = assistant.ask_batch(questions)
+    assert len(together) == len(questions) and any(a.abstained for a in together)
+    for question, answer in zip(questions, together):
+        alone = assistant.ask(question)
+        assert (answer.answer, answer.start, answer.kind, answer.abstained_because) == (alone.answer, alone.start, alone.kind, alone.abstained_because), question
+    with pytest.raises(ValueError):
+        assistant.ask_batch(["长安汽车的销量？", " "])
