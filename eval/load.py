@@ -7,7 +7,8 @@ holding the article's index, built once with ``qa index --store``; each replica 
 ``QA_THREADS`` = cores / R), asks ``--sequential`` questions one by one through ``/ask`` (the
 single-user rate), then lets ``--users`` gradio_client sessions (connected first, untimed) ask
 one question each, all at once, spread over the replicas. The questions are the article set's answerable ones, in turn;
-an answer is right when it holds a gold answer. Bounded: every call times out after
+an answer is right when it holds a gold answer. With R > 1, a text sent with ``/answer`` to
+one replica is then sent to another, which finds it in the store by its hash. Bounded: every call times out after
 ``--timeout`` seconds, and the processes are stopped at the end, whatever happened.
 """
 
@@ -109,6 +110,21 @@ def asked(session, question: str) -> tuple[str | None, float]:
     return answer, time.perf_counter() - started_at
 
 
+def shared_upload(urls: list[str], timeout: float) -> dict:
+    """A text sent with ``/answer`` to the first replica, then to the second: the second finds
+    it in the shared store by its hash (seconds of each call, and both answers)."""
+    from eval.identifier import identifier_text
+
+    text, question = identifier_text(300), "青石镇第234号水电站的装机容量是多少？"
+    result = {}
+    for name, url in zip(("first_replica", "second_replica"), urls):
+        session = client(url, timeout)
+        started_at = time.perf_counter()
+        answer = session.predict(question, text, [], api_name="/answer")
+        result[name] = {"seconds": round(time.perf_counter() - started_at, 2), "answer": answer["answer"]}
+    return result
+
+
 def summary(results: list[tuple[str | None, float]], golds: list[list[str]], seconds: float) -> dict:
     latency = np.array([s for _, s in results])
     return {
@@ -149,6 +165,7 @@ def main() -> None:
         with ThreadPoolExecutor(args.users) as pool:
             together = list(pool.map(asked, sessions, [c.question for c in questions]))
         together_s = time.perf_counter() - t
+        shared = shared_upload(urls, args.timeout) if store else None
     golds = [c.golds for c in questions]
     result = {
         "cpu": _cpu(),
@@ -160,6 +177,8 @@ def main() -> None:
         "concurrent": summary(together, golds, together_s),
     }
     result["throughput_vs_sequential"] = round(result["concurrent"]["questions_per_s"] / result["sequential"]["questions_per_s"], 2)
+    if shared:
+        result["shared_upload"] = shared
     print(json.dumps(result, ensure_ascii=False))
 
 

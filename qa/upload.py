@@ -8,24 +8,35 @@ from __future__ import annotations
 import logging
 from concurrent.futures import Future, ThreadPoolExecutor
 
+from qa.archive import keyed_chunks
 from qa.chunks import CHUNK_OVERLAP, CHUNK_SIZE, split_documents
 from qa.corpus import Document
 from qa.index import load_cached, load_or_build
 from qa.retriever import Retriever
+from qa.store.base import text_sha256
 from qa.store.memory import MemoryStore
 
 KEYWORDS_FIRST_CHUNKS = 64  # above this many chunks (2-3 s of embedding) a text answers from keywords first
 log = logging.getLogger("qa.upload")
 
 
+def upload_collection(document: Document) -> str:
+    """The shared store's collection of an uploaded text, named by its content hash."""
+    return f"qa_upload_{text_sha256(document.text)[:32]}"
+
+
 class Indexer:
     """Builds retrievers for texts; dense indexes are embedded by one background worker, one
-    text at a time, so uploads queue rather than share the cores."""
+    text at a time, so uploads queue rather than share the cores. With ``shared`` (a Milvus
+    server every app replica reaches), a text is also kept there, in a collection named by its
+    hash, once its index is built; a replica that meets the same text again finds it there
+    whole and embeds nothing."""
 
-    def __init__(self, embedder, chunk_size: int = CHUNK_SIZE, chunk_overlap: int = CHUNK_OVERLAP):
+    def __init__(self, embedder, chunk_size: int = CHUNK_SIZE, chunk_overlap: int = CHUNK_OVERLAP, shared=None):
         self.embedder = embedder
         self.chunk_size = chunk_size
         self.chunk_overlap = chunk_overlap
+        self.shared = shared
         self.worker = ThreadPoolExecutor(1, thread_name_prefix="qa-embed")
 
     def warm_up(self) -> Future:
@@ -37,10 +48,16 @@ class Indexer:
         """A retriever over ``documents`` now, and the future of its dense side (``None`` when it is whole already)."""
         settings = (self.chunk_size, self.chunk_overlap)
         chunks = split_documents(documents, *settings)
+        found = self._in_shared(documents, len(chunks))
+        if found is not None:
+            return Retriever(store=found, embedder=self.embedder), None
         if len(chunks) <= KEYWORDS_FIRST_CHUNKS:
-            return Retriever(documents=documents, embedder=self.embedder, chunk_size=self.chunk_size, chunk_overlap=self.chunk_overlap), None
+            retriever = Retriever(documents=documents, embedder=self.embedder, chunk_size=self.chunk_size, chunk_overlap=self.chunk_overlap)
+            self._share(documents, retriever.index)
+            return retriever, None
         cached = load_cached(documents, *settings, self.embedder)
         if cached:
+            self._share(documents, cached)
             return Retriever(store=MemoryStore(documents, cached.chunks, cached.faiss_index), embedder=self.embedder), None
         store = MemoryStore(documents, chunks)
         store.bm25  # the keyword index, now: the first question must not wait for it
@@ -50,6 +67,28 @@ class Indexer:
         try:
             index = load_or_build(documents, self.chunk_size, self.chunk_overlap, self.embedder)
             store.chunks, store.faiss_index = index.chunks, index.faiss_index  # the same split, so the same chunks
+            self._share(documents, index)
         except Exception:  # the text keeps answering from keywords
             log.exception("building the dense index of an uploaded text failed")
             raise
+
+    def _in_shared(self, documents: list[Document], chunks: int):
+        """The shared collection of this text, when a replica has written it whole."""
+        if self.shared is None or len(documents) != 1:
+            return None
+        store = self.shared.sibling(upload_collection(documents[0]))
+        if len(store) != chunks:
+            return None
+        log.info("%s: found in the shared store by its hash (%d chunks)", documents[0].doc_id, chunks)
+        return store
+
+    def _share(self, documents: list[Document], index) -> None:
+        """Keep a text's chunks and vectors in the shared store (unless a replica is writing them)."""
+        if self.shared is None or len(documents) != 1:
+            return
+        store = self.shared.sibling(upload_collection(documents[0]))
+        if len(store):
+            return
+        vectors = index.faiss_index.reconstruct_n(0, len(index.chunks))
+        store.add([(documents[0], keyed_chunks(documents[0], self.chunk_size, self.chunk_overlap), vectors)])
+        store.commit()

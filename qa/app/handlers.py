@@ -2,7 +2,8 @@
 or uploaded text, go back to the default corpus, and the ``/ask`` and ``/answer`` endpoints.
 
 Each browser session has its own document (the bundled corpus until the user pastes or
-uploads another); uploaded documents are kept by content hash in a small :class:`Library`.
+uploads another); uploaded documents are kept by content hash in a small :class:`Library`,
+and, over a Milvus server, in the store too, where every replica finds them (:mod:`qa.upload`).
 """
 
 from __future__ import annotations
@@ -42,7 +43,8 @@ class Library:
 
         self.default = default
         self.uploaded: OrderedDict[str, Assistant] = OrderedDict()
-        self.indexer = Indexer(default.retriever.embedder)
+        store = default.retriever.store
+        self.indexer = Indexer(default.retriever.embedder, shared=store if getattr(store, "shared", False) else None)
         self.indexer.warm_up()
         self.pending: dict[str, Future] = {}
 

@@ -68,9 +68,9 @@ class MilvusStore(WritableStore):
     """Chunks of ``meta``'s model in the collection ``collection`` at ``uri`` (created if missing)."""
 
     def __init__(self, uri: str, meta: StoreMeta, token: str | None = None, collection: str = COLLECTION):
-        self.uri = uri
-        self.collection = collection
-        self.client = _connect(uri, token if token is not None else os.environ.get("QA_STORE_TOKEN"))
+        self.uri, self.meta, self.collection = uri, meta, collection
+        self.token = token if token is not None else os.environ.get("QA_STORE_TOKEN")
+        self.client = _connect(uri, self.token)
         try:
             exists = self.client.has_collection(collection)
             if exists:
@@ -106,6 +106,15 @@ class MilvusStore(WritableStore):
         index.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25", params={"bm25_k1": BM25_K1, "bm25_b": BM25_B})
         self.client.create_collection(self.collection, schema=schema, index_params=index)
         self.client.alter_collection_properties(self.collection, {"qa.meta": meta.to_json()})
+
+    @property
+    def shared(self) -> bool:
+        """A server that every app process reaches (a Lite file belongs to one process)."""
+        return self.uri.startswith(("http://", "https://", "tcp://"))
+
+    def sibling(self, collection: str) -> "MilvusStore":
+        """Another collection of the same Milvus, for the same model and chunking."""
+        return MilvusStore(self.uri, self.meta, self.token, collection)
 
     # -- writing -------------------------------------------------------------------------
     def documents(self) -> dict[str, StoredDocument]:

@@ -18,6 +18,8 @@ def test_the_load_test_spreads_users_over_replicas_sharing_one_store():
     assert result["store"] == "milvus-lite server" and result["replicas"] == 2
     assert result["concurrent"]["errors"] == 0 and result["concurrent"]["n"] == 6
     assert result["concurrent"]["right"] == result["right_one_by_one"] >= 4  # as many right as one by one
+    shared = result["shared_upload"]  # indexed by the first replica, found by the second in the store
+    assert shared["first_replica"]["answer"] == shared["second_replica"]["answer"] == "1234千瓦"
 
 
 def test_the_load_test_refuses_an_unbounded_run():

@@ -162,3 +162,38 @@ def test_a_lite_file_in_a_missing_folder_is_one_clear_error(tmp_path):
     pytest.importorskip("pymilvus")
     with pytest.raises(StoreError, match="folder does not exist"):
         open_store(str(tmp_path / "missing" / "x.db"), store_meta(FakeEmbedder()))
+
+
+@pytest.mark.milvus
+def test_an_upload_indexed_by_one_replica_is_found_by_another(milvus_server, embedder, assistant, monkeypatch, tmp_path):
+    """Two app replicas over one Milvus server: the text one of them indexed is answered by the
+    other from the store, nothing embedded again; a long text is shared once its dense side is built."""
+    import qa.upload
+    from eval.identifier import identifier_text
+    from qa.assistant import Assistant
+    from qa.corpus import Document
+    from qa.store.milvus import MilvusStore
+    from qa.upload import Indexer
+
+    monkeypatch.setattr(embedder, "cache", tmp_path)  # no index of these texts in the cache
+    embedded = []
+    passages = embedder.passages
+    monkeypatch.setattr(embedder, "passages", lambda texts, **kw: embedded.append(len(texts)) or passages(texts, **kw))
+    shared = lambda: MilvusStore(milvus_server, store_meta(embedder), collection=f"qa_default_{tmp_path.name}".replace("-", "_"))  # noqa: E731
+    first, second = Indexer(embedder, shared=shared()), Indexer(embedder, shared=shared())
+    short = Document("dams.txt", identifier_text(30))
+    _, pending = first.retriever([short])
+    assert pending is None and len(embedded) == 1
+    found, pending = second.retriever([short])
+    assert pending is None and len(embedded) == 1 and isinstance(found.store, MilvusStore)
+    assert Assistant(found, assistant.reader).ask("青石镇第23号水电站的装机容量是多少？").answer == "1023千瓦"
+
+    monkeypatch.setattr(qa.upload, "KEYWORDS_FIRST_CHUNKS", 4)
+    long = Document("more-dams.txt", identifier_text(120))
+    keywords, pending = first.retriever([long])
+    assert keywords.keywords_only and pending is not None
+    pending.result(timeout=300)
+    embedded.clear()
+    found, pending = second.retriever([long])
+    assert pending is None and not embedded and isinstance(found.store, MilvusStore)
+    assert Assistant(found, assistant.reader).ask("第88号水电站的站长是谁？").answer == "王88号"
