@@ -147,6 +147,17 @@ def anchored(question: str, text: str, start: int, end: int) -> bool:
     return all(re.search(rf"(?<![0-9A-Za-z]){re.escape(n)}(?![0-9A-Za-z])", text[left:right]) for n in names)
 
 
+LIST_ITEM = re.compile(r"([^（）()、，,。；;：:\s]+)[（(]([^（）()]+)[）)]")  # 重庆理工大学（智慧光电）
+
+
+def named_item(question: str, text: str, start: int, end: int) -> tuple[int, int]:
+    """Of an answer that lists items with their attributes in brackets (A（a）、B（b）), the
+    attribute of the one item the question names; any other answer as it is."""
+    items = list(LIST_ITEM.finditer(text, start, end))
+    named = [m for m in items if m.group(1) in question]
+    return named[0].span(2) if len(items) > 1 and len(named) == 1 else (start, end)
+
+
 def evidence_sentence(text: str, start: int, end: int) -> tuple[str, int]:
     """The sentence(s) of ``text`` around ``[start, end)``, and where they start."""
     left, right = sentence_bounds(text, start, end)

@@ -15,6 +15,7 @@ from qa.answer import ABSTAIN_MESSAGE, ABSTAIN_REASONS, Answer, check_question
 from qa.answer_form import (
     echoed_answer,
     evidence_sentence,
+    named_item,
     sentence_answer,
     sentence_question,
 )
@@ -232,6 +233,7 @@ class Assistant:
             start, end = sentence_answer(text, start, max(end, start + 1))
             evidence, evidence_start = text[start:end], start
         else:
+            start, end = named_item(query, text, start, end)  # 重庆理工大学的呢？ -> 智慧光电, not the whole list
             evidence, evidence_start = evidence_sentence(text, start, end)
         return Answer(question, text[start:end], judgement.confidence, hit.doc_id, start, end, evidence, evidence_start, hits, "", judgement.signals, kind=kind, understood_as=understood)
 
@@ -245,5 +247,4 @@ class Assistant:
             reason = "unsure"
         guess = self._answer(question, query, judgement, hits, 0.0) if judgement else None
         confidence, signals = (judgement.confidence, judgement.signals) if judgement else (0.0, None)
-        message = f"{ABSTAIN_MESSAGE}：{ABSTAIN_REASONS[reason]}"
-        return Answer(question, "", confidence, None, None, None, "", None, hits, message, signals, understood_as=understood, abstained_because=reason, guess=guess)
+        return Answer(question, "", confidence, None, None, None, "", None, hits, f"{ABSTAIN_MESSAGE}：{ABSTAIN_REASONS[reason]}", signals, understood_as=understood, abstained_because=reason, guess=guess)

@@ -155,6 +155,20 @@ def test_a_follow_up_question_is_answered_from_the_earlier_turn(assistant, artic
     assert ellipsis.answer == "27亿元" and ellipsis.understood_as == "66个市属国企项目总投资多少？"
 
 
+@pytest.mark.parametrize(
+    ("first", "first_answer", "follow", "expected"),
+    [
+        ("重庆科技发展战略研究院发布了什么？", "十大科技进展", "是哪天发布的？", "1月14日"),  # a when-answer holds a time
+        ("重庆中医药学院的产业创新综合体是什么方向？", "智慧中医药", "重庆理工大学的呢？", "智慧光电"),  # the named item of a list
+    ],
+)
+def test_the_issues_follow_ups_get_their_answers(assistant, article, first, first_answer, follow, expected):
+    earlier = assistant.ask(first)
+    assert first_answer in earlier.answer
+    later = assistant.ask(follow, history=[earlier])
+    assert later.answer == expected and article[later.start : later.end] == expected
+
+
 @pytest.mark.parametrize("question", [QUESTION, "重庆信息与智慧医学研究院由哪个部门举办？", "这篇报道的记者是谁？", "重庆信息与智慧医学研究院的院长是谁？"])
 def test_a_self_contained_question_gets_the_same_answer_with_or_without_history(assistant, question):
     history = [assistant.ask("璧山的生物制造中试平台是什么时候开工的？")]

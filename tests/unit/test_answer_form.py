@@ -89,3 +89,14 @@ def test_a_when_answer_is_cut_to_its_time_clause():
     assert context[slice(*shape_span("十大科技进展是哪天发布的？", context, 0, end))] == "1月14日"
     assert context[slice(*shape_span("谁发布了十大科技进展？", context, 0, end))] == "1月14日，重庆科技发展战略研究院"  # not a when-question
 
+
+
+def test_of_an_answer_listing_items_with_bracketed_attributes_the_named_items_is_kept():
+    from qa.answer_form import named_item
+
+    text = "重庆新增5家产业创新综合体，包括重庆中医药学院（智慧中医药）、重庆理工大学（智慧光电）等。"
+    start, end = text.index("重庆中医药"), text.index("等。") + 1
+    assert text[slice(*named_item("重庆理工大学的产业创新综合体是什么方向？", text, start, end))] == "智慧光电"
+    assert named_item("新增了哪些产业创新综合体？", text, start, end) == (start, end)  # no item named: the list
+    one = text.index("重庆理工大学")
+    assert named_item("重庆理工大学的方向？", text, one, end - 1) == (one, end - 1)  # a single item is left alone
