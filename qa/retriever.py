@@ -34,10 +34,12 @@ class Retriever:
         store: Store | str | None = None,
     ):
         """``store``: a :class:`Store`, or a URI (:func:`qa.store.open_store`: a folder, a ``.db``
-        file, ``http://host:19530``) holding an archive; else the ``corpus`` files or ``documents``
-        are indexed here (the index cached by content, :mod:`qa.index`)."""
+        file, ``http://host:19530``) holding an archive (with ``documents``: the few it holds,
+        listed); else the ``corpus`` files or ``documents`` are indexed here (the index cached by
+        content, :mod:`qa.index`)."""
         self.embedder = embedder or Embedder()
         self.index = None
+        self._listed = list(documents or []) if store is not None else []
         if isinstance(store, str):
             from qa.archive import store_meta
             from qa.store import open_store
@@ -53,8 +55,9 @@ class Retriever:
 
     @property
     def documents(self) -> list[Document]:
-        """The documents of an in-process store (an archive's are too many to list: ``[]``)."""
-        return getattr(self.store, "documents", []) if isinstance(self.store, MemoryStore) else []
+        """The documents of an in-process store, or those listed with a store (an archive's are
+        too many to list: ``[]``)."""
+        return self.store.documents if isinstance(self.store, MemoryStore) else self._listed
 
     @property
     def chunks(self) -> list[Chunk]:

@@ -50,7 +50,7 @@ class Indexer:
         chunks = split_documents(documents, *settings)
         found = self._in_shared(documents, len(chunks))
         if found is not None:
-            return Retriever(store=found, embedder=self.embedder), None
+            return Retriever(store=found, embedder=self.embedder, documents=documents), None
         if len(chunks) <= KEYWORDS_FIRST_CHUNKS:
             retriever = Retriever(documents=documents, embedder=self.embedder, chunk_size=self.chunk_size, chunk_overlap=self.chunk_overlap)
             self._share(documents, retriever.index)

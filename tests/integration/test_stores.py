@@ -186,6 +186,7 @@ def test_an_upload_indexed_by_one_replica_is_found_by_another(milvus_server, emb
     assert pending is None and len(embedded) == 1
     found, pending = second.retriever([short])
     assert pending is None and len(embedded) == 1 and isinstance(found.store, MilvusStore)
+    assert found.documents == [short]  # the chat shows the whole text, as on the replica that indexed it
     assert Assistant(found, assistant.reader).ask("青石镇第23号水电站的装机容量是多少？").answer == "1023千瓦"
 
     monkeypatch.setattr(qa.upload, "KEYWORDS_FIRST_CHUNKS", 4)
