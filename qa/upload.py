@@ -48,47 +48,36 @@ class Indexer:
         """A retriever over ``documents`` now, and the future of its dense side (``None`` when it is whole already)."""
         settings = (self.chunk_size, self.chunk_overlap)
         chunks = split_documents(documents, *settings)
-        found = self._in_shared(documents, len(chunks))
-        if found is not None:
-            return Retriever(store=found, embedder=self.embedder, documents=documents), None
+        shared = self.shared.sibling(upload_collection(documents[0])) if self.shared is not None and len(documents) == 1 else None
+        if shared is not None and len(shared) == len(chunks):  # a replica has written it whole
+            log.info("%s: found in the shared store by its hash (%d chunks)", documents[0].doc_id, len(chunks))
+            return Retriever(store=shared, embedder=self.embedder, documents=documents), None
         if len(chunks) <= KEYWORDS_FIRST_CHUNKS:
             retriever = Retriever(documents=documents, embedder=self.embedder, chunk_size=self.chunk_size, chunk_overlap=self.chunk_overlap)
-            self._share(documents, retriever.index)
+            self._share(shared, documents[0], retriever.index)
             return retriever, None
         cached = load_cached(documents, *settings, self.embedder)
         if cached:
-            self._share(documents, cached)
+            self._share(shared, documents[0], cached)
             return Retriever(store=MemoryStore(documents, cached.chunks, cached.faiss_index), embedder=self.embedder), None
         store = MemoryStore(documents, chunks)
         store.bm25  # the keyword index, now: the first question must not wait for it
-        return Retriever(store=store, embedder=self.embedder), self.worker.submit(self._dense, store, documents)
+        return Retriever(store=store, embedder=self.embedder), self.worker.submit(self._dense, store, documents, shared)
 
-    def _dense(self, store: MemoryStore, documents: list[Document]) -> None:
+    def _dense(self, store: MemoryStore, documents: list[Document], shared=None) -> None:
         try:
             index = load_or_build(documents, self.chunk_size, self.chunk_overlap, self.embedder)
             store.chunks, store.faiss_index = index.chunks, index.faiss_index  # the same split, so the same chunks
-            self._share(documents, index)
+            self._share(shared, documents[0], index)
         except Exception:  # the text keeps answering from keywords
             log.exception("building the dense index of an uploaded text failed")
             raise
 
-    def _in_shared(self, documents: list[Document], chunks: int):
-        """The shared collection of this text, when a replica has written it whole."""
-        if self.shared is None or len(documents) != 1:
-            return None
-        store = self.shared.sibling(upload_collection(documents[0]))
-        if len(store) != chunks:
-            return None
-        log.info("%s: found in the shared store by its hash (%d chunks)", documents[0].doc_id, chunks)
-        return store
-
-    def _share(self, documents: list[Document], index) -> None:
-        """Keep a text's chunks and vectors in the shared store (unless a replica is writing them)."""
-        if self.shared is None or len(documents) != 1:
-            return
-        store = self.shared.sibling(upload_collection(documents[0]))
-        if len(store):
+    def _share(self, collection, document: Document, index) -> None:
+        """Keep a text's chunks and vectors in its shared ``collection`` (none: no shared store),
+        unless a replica has begun writing them there."""
+        if collection is None or len(collection):
             return
         vectors = index.faiss_index.reconstruct_n(0, len(index.chunks))
-        store.add([(documents[0], keyed_chunks(documents[0], self.chunk_size, self.chunk_overlap), vectors)])
-        store.commit()
+        collection.add([(document, keyed_chunks(document, self.chunk_size, self.chunk_overlap), vectors)])
+        collection.commit()
