@@ -44,18 +44,22 @@ class Signals:
         return {"margin": self.margin, "support": self.support, **ranks, "length": math.log1p(self.length)}
 
 
-def support(question: str, passage: str) -> float:
-    """Share of the question's content words (jieba, no question words) that occur in ``passage``."""
+def _found_share(question: str, passage: str, weight) -> float:
+    """Weighted share of the question's content words (jieba, no question words) found in ``passage``."""
     words = set(tokenize(question))
-    return sum(1 for w in words if w in passage.lower()) / len(words) if words else 0.0
+    total = sum(map(weight, words))
+    return sum(weight(w) for w in words if w in passage.lower()) / total if total else 0.0
+
+
+def support(question: str, passage: str) -> float:
+    """Share of the question's content words that occur in ``passage``."""
+    return _found_share(question, passage, lambda w: 1)
 
 
 def coverage(question: str, passage: str) -> float:
     """Share of the characters of the question's content words that ``passage`` holds: a long
     name missing weighs more than a common word found."""
-    words = set(tokenize(question))
-    total = sum(len(w) for w in words)
-    return sum(len(w) for w in words if w in passage.lower()) / total if total else 0.0
+    return _found_share(question, passage, len)
 
 
 @dataclass(frozen=True)
