@@ -88,6 +88,7 @@ def test_a_when_answer_is_cut_to_its_time_clause():
     end = context.index("发布")
     assert context[slice(*shape_span("十大科技进展是哪天发布的？", context, 0, end))] == "1月14日"
     assert context[slice(*shape_span("谁发布了十大科技进展？", context, 0, end))] == "1月14日，重庆科技发展战略研究院"  # not a when-question
+    assert context[slice(*shape_span("为什么说1月14日是发布的日期？", context, 0, end))] == "1月14日，重庆科技发展战略研究院"  # a why-question, as the type table reads it
 
 
 
