@@ -150,13 +150,7 @@ class Assistant:
         asked = [check_question(q, self.max_question_chars) for q in questions]
         queries = [in_script_of(q, self.simplified_corpus) for q in asked]
         keywords_only, hits = self.retriever.keywords_only, [self.retriever.search(q, k=self.k) for q in queries]
-        readings = self._read_many(queries, hits)
-        if self.reader.reread:
-            readings = self.reader.read_sentences([(q, [h.text for h in hs]) for q, hs in zip(queries, hits)], readings)
-        answers = []
-        for question, query, hs, reading in zip(asked, queries, hits, readings):
-            judgement = self.policy.judge(query, reading.spans, [h.text for h in hs], hs)
-            answers.append(replace(self._answer(question, query, judgement, hs, None), keywords_only=keywords_only))
+        answers = self._answers(asked, queries, hits, None, None, keywords_only, {})
         for answer in answers:
             answer.timings["total"] = (time.perf_counter() - started) / len(asked)  # the batch's time per question
         return answers
@@ -169,18 +163,23 @@ class Assistant:
             hits = self.retriever.search(search, k=k or self.k)
             if earlier is not None:
                 hits = self._earlier_first(earlier, hits)
-        contexts = [h.text for h in hits]
-        with timed(timings, "read"):
-            (reading,) = self._read_many([query], [hits])
-        if self.reader.reread if reread is None else reread:
-            with timed(timings, "reread"):
-                (reading,) = self.reader.read_sentences([(query, contexts)], [reading])
-        judgement = self.policy.judge(query, reading.spans, contexts, hits)
-        answer = self._answer(question, query, judgement, hits, abstain_below)
-        if keywords_only:
-            answer = replace(answer, keywords_only=True)
+        (answer,) = self._answers([question], [query], [hits], reread, abstain_below, keywords_only, timings)
         answer.timings.update(timings)
         return answer
+
+    def _answers(self, questions: list[str], queries: list[str], hits: list[list[Hit]], reread: bool | None, abstain_below: float | None, keywords_only: bool, timings: dict[str, float]) -> list[Answer]:
+        """Each query read over its hits (all queries' chunks in shared passes, then their
+        sentences again), judged and answered; the stages' seconds go into ``timings``."""
+        with timed(timings, "read"):
+            readings = self._read_many(queries, hits)
+        if self.reader.reread if reread is None else reread:
+            with timed(timings, "reread"):
+                readings = self.reader.read_sentences([(q, [h.text for h in hs]) for q, hs in zip(queries, hits)], readings)
+        answers = []
+        for question, query, hs, reading in zip(questions, queries, hits, readings):
+            answer = self._answer(question, query, self.policy.judge(query, reading.spans, [h.text for h in hs], hs), hs, abstain_below)
+            answers.append(replace(answer, keywords_only=True) if keywords_only else answer)
+        return answers
 
     def _earlier_first(self, turn: Turn, hits: list[Hit]) -> list[Hit]:
         """``hits`` with the passage of ``turn``'s answer first (found by its text when the turn has no offsets)."""
