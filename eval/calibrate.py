@@ -53,7 +53,7 @@ def matrix(rows: list[dict]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Features (no admissible answer: margin -30, nothing else), right-answer labels, and which rows had an answer."""
     none = {name: 0.0 for name in FEATURES} | {"margin": -30.0}
     x = np.array([[(r["features"] or none)[name] for name in FEATURES] for r in rows])
-    y = np.array([bool(r["golds"]) and f1_score(r["answer"], r["golds"]) >= 0.5 for r in rows], dtype=float)
+    y = np.array([r["f1"] >= 0.5 for r in rows], dtype=float)
     return x, y, np.array([r["features"] is not None for r in rows])
 
 
@@ -76,13 +76,18 @@ def confidences(rows: list[dict], calibration: Calibration) -> np.ndarray:
     return np.where(answered, 1 / (1 + np.exp(-z)), 0.0)
 
 
+def graded(rows: list[dict]) -> list[dict]:
+    """Each answer's exact match and F1 against its golds (False and 0 for an unanswerable
+    question), computed once: every threshold tried reads them."""
+    return [{**r, "em": bool(r["golds"]) and bool(exact_match(r["answer"], r["golds"])), "f1": f1_score(r["answer"], r["golds"]) if r["golds"] else 0.0} for r in rows]
+
+
 def scores(rows: list[dict], conf: np.ndarray, threshold: float) -> dict:
-    """Answerable: right (EM), wrong, abstained; unanswerable abstained; F1 (abstaining scores
-    100 on an unanswerable question)."""
+    """Answerable (of :func:`graded` rows): right (EM), wrong, abstained; unanswerable abstained;
+    F1 (abstaining scores 100 on an unanswerable question)."""
     answered = conf >= threshold
     answerable = np.array([bool(r["golds"]) for r in rows])
-    em = np.array([bool(exact_match(r["answer"], r["golds"])) if r["golds"] else False for r in rows])
-    f1 = np.array([f1_score(r["answer"], r["golds"]) if r["golds"] else 0.0 for r in rows])
+    em, f1 = np.array([r["em"] for r in rows]), np.array([r["f1"] for r in rows])
     per_question = np.where(answered, f1, ~answerable)
     return {
         "n": len(rows),
@@ -111,8 +116,9 @@ def fit(groups: list[list[dict]]) -> Calibration:
 
 
 def line(name: str, rows: list[dict], calibration: Calibration) -> str:
-    s = scores(rows, confidences(rows, calibration), calibration.abstain_below)
-    best = max(scores(rows, confidences(rows, calibration), t)["f1"] for t in np.unique(np.r_[0.0, confidences(rows, calibration)]))
+    conf = confidences(rows, calibration)
+    s = scores(rows, conf, calibration.abstain_below)
+    best = max(scores(rows, conf, t)["f1"] for t in np.unique(np.r_[0.0, conf]))
     return f"  {name:<26} right {s['right']:>4} wrong {s['wrong']:>4} abstained {s['abstained']:>4} ({s['abstained_rate']:.1%}) unanswerable abstained {s['unanswerable_abstained']:>8}  F1 {s['f1']:6.2f}  best F1 {best:6.2f}"
 
 
@@ -131,6 +137,7 @@ def main() -> None:
         rows = collect(args.store, args.questions)
         if args.answers:
             args.answers.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    rows = graded(rows)
     sources = sorted({r["source"] for r in rows})
     by_source = {s: [r for r in rows if r["source"] == s] for s in sources}
     shipped = Calibration.load()
