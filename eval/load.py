@@ -60,21 +60,27 @@ def wait_for(proc: subprocess.Popen, check, what: str, limit: float = 300) -> No
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise SystemExit(f"eval.load: {what} exited (code {proc.returncode})")
+            raise RuntimeError(f"{what} exited (code {proc.returncode})")
         try:
             check()
             return
         except OSError:
             time.sleep(0.5)
-    raise SystemExit(f"eval.load: {what} did not start within {limit:.0f} s")
+    raise RuntimeError(f"{what} did not start within {limit:.0f} s")
 
 
-def milvus_server(stack: ExitStack, folder: Path) -> str:
-    """A ``milvus-lite server`` on a free port holding the article's index; its URI."""
+def milvus_lite_server(stack: ExitStack, folder: Path, limit: float = 300) -> str:
+    """A ``milvus-lite server`` on a free loopback port keeping its data in ``folder``, stopped
+    when ``stack`` closes (the tests' server too); its URI once it listens."""
     port = free_port()
     server = started(stack, [str(Path(sys.executable).with_name("milvus-lite")), "server", "--host", "127.0.0.1", "--port", str(port), "--data-dir", str(folder)])
-    wait_for(server, lambda: socket.create_connection(("127.0.0.1", port), timeout=1).close(), "milvus-lite server")
-    uri = f"http://127.0.0.1:{port}"
+    wait_for(server, lambda: socket.create_connection(("127.0.0.1", port), timeout=1).close(), "milvus-lite server", limit)
+    return f"http://127.0.0.1:{port}"
+
+
+def article_server(stack: ExitStack, folder: Path) -> str:
+    """A ``milvus-lite server`` holding the article's index (``qa index --store``); its URI."""
+    uri = milvus_lite_server(stack, folder)
     subprocess.run([sys.executable, "-m", "qa", "index", "--corpus", str(ARTICLE), "--store", uri], cwd=ROOT, check=True, capture_output=True)
     return uri
 
@@ -150,22 +156,25 @@ def main() -> None:
         parser.error("--users must be 1-200 and --replicas 1-8")
     cases = [c for c in load_cases(QUESTIONS) if c.golds]
     questions = [cases[i % len(cases)] for i in range(args.users)]
-    with ExitStack() as stack:
-        store = milvus_server(stack, Path(stack.enter_context(tempfile.TemporaryDirectory()))) if args.replicas > 1 else None
-        urls = replicas(stack, args.replicas, store)
-        one_by_one = questions[: args.sequential]
-        alone_session = client(urls[0], args.timeout)
-        t = time.perf_counter()
-        sequential = [asked(alone_session, c.question) for c in one_by_one]
-        sequential_s = time.perf_counter() - t
-        alone = [asked(alone_session, c.question)[0] for c in questions]  # the same questions one by one: the right-answer baseline
-        with ThreadPoolExecutor(16) as pool:
-            sessions = list(pool.map(lambda i: client(urls[i % len(urls)], args.timeout), range(args.users)))
-        t = time.perf_counter()
-        with ThreadPoolExecutor(args.users) as pool:
-            together = list(pool.map(asked, sessions, [c.question for c in questions]))
-        together_s = time.perf_counter() - t
-        shared = shared_upload(urls, args.timeout) if store else None
+    try:
+        with ExitStack() as stack:
+            store = article_server(stack, Path(stack.enter_context(tempfile.TemporaryDirectory()))) if args.replicas > 1 else None
+            urls = replicas(stack, args.replicas, store)
+            one_by_one = questions[: args.sequential]
+            alone_session = client(urls[0], args.timeout)
+            t = time.perf_counter()
+            sequential = [asked(alone_session, c.question) for c in one_by_one]
+            sequential_s = time.perf_counter() - t
+            alone = [asked(alone_session, c.question)[0] for c in questions]  # the same questions one by one: the right-answer baseline
+            with ThreadPoolExecutor(16) as pool:
+                sessions = list(pool.map(lambda i: client(urls[i % len(urls)], args.timeout), range(args.users)))
+            t = time.perf_counter()
+            with ThreadPoolExecutor(args.users) as pool:
+                together = list(pool.map(asked, sessions, [c.question for c in questions]))
+            together_s = time.perf_counter() - t
+            shared = shared_upload(urls, args.timeout) if store else None
+    except RuntimeError as error:  # a server or an app that did not start
+        parser.exit(2, f"eval.load: {error}\n")
     golds = [c.golds for c in questions]
     result = {
         "cpu": _cpu(),

@@ -2,14 +2,13 @@
 and ``milvus-lite server`` over TCP (started on a free loopback port). Vectors come from a fake
 embedder, so these tests load no model; the real-model parity is in ``test_archive.py``."""
 
-import socket
-import subprocess
-import sys
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
 
+from eval.load import free_port, milvus_lite_server
 from qa.archive import archive_ids, store_meta, sync
 from qa.store import open_store
 from qa.store.base import StoreError
@@ -22,32 +21,12 @@ DOCS = {
 }
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def milvus_server(tmp_path_factory):
     """``milvus-lite server`` on a free loopback port, for the module; its URI."""
     pytest.importorskip("pymilvus")
-    port = free_port()
-    server = subprocess.Popen(
-        [Path(sys.executable).with_name("milvus-lite"), "server", "--host", "127.0.0.1", "--port", str(port), "--data-dir", str(tmp_path_factory.mktemp("milvus"))],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            assert server.poll() is None, "milvus-lite server exited"
-            time.sleep(0.2)
-    yield f"http://127.0.0.1:{port}"
-    server.terminate()
-    server.wait(timeout=30)
+    with ExitStack() as stack:
+        yield milvus_lite_server(stack, tmp_path_factory.mktemp("milvus"), limit=60)
 
 
 @pytest.fixture(params=["folder", pytest.param("lite", marks=pytest.mark.milvus), pytest.param("server", marks=pytest.mark.milvus)])
