@@ -63,6 +63,15 @@ def prefix(corpus: Path, size: str) -> dict[str, Path]:
     return ids
 
 
+def cmrc_questions(corpus: Path, size: str, data: Path) -> list[tuple]:
+    """``(example, doc_id)`` for each CMRC dev question whose paragraph is among the archive's
+    first ``size``: the file that holds it is the gold paragraph."""
+    from qa.squad import load_squad
+
+    files = {(corpus / d).read_text(encoding="utf-8"): d for d in prefix(corpus, size) if d.startswith("cmrc2018_dev/")}
+    return [(e, files[e.context]) for e in load_squad(data / "dev" / "cmrc2018_dev.json") if e.context in files]
+
+
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -126,14 +135,11 @@ def cmd_query(args) -> dict:
     from qa.reader import READER_WEIGHTS, Reader
     from qa.retriever import Retriever
     from qa.settings import defaults
-    from qa.squad import load_squad
     from qa.store import memory, open_store
 
     memory.EXACT_LIMIT = args.exact_limit
-    inside = prefix(args.corpus, args.size)
-    contexts = {(args.corpus / doc_id).read_text(encoding="utf-8"): doc_id for doc_id in inside if doc_id.startswith("cmrc2018_dev/")}
-    cases = [e for e in load_squad(args.data / "dev" / "cmrc2018_dev.json") if e.context in contexts]
-    cases = random.Random(1).sample(cases, min(args.questions, len(cases)))
+    found_in = cmrc_questions(args.corpus, args.size, args.data)
+    cases = random.Random(1).sample(found_in, min(args.questions, len(found_in)))
     if not cases:
         return {"size": args.size, "store": args.store, "questions": 0, "note": "no CMRC dev paragraph in this prefix"}
     started = time.perf_counter()
@@ -143,14 +149,14 @@ def cmd_query(args) -> dict:
     retriever = Retriever(store=store, embedder=embedder)
     reader = Reader(READER_WEIGHTS, embedder=embedder, precision=settings.precision, reread=settings.reread, threads=settings.threads)
     assistant = Assistant(retriever, reader)
-    assistant.ask(cases[0].question)  # loads the store (FAISS: vectors into memory) and the models
+    assistant.ask(cases[0][0].question)  # loads the store (FAISS: vectors into memory) and the models
     load_s = time.perf_counter() - started
     search_ms, ask_ms, found, f1 = [], [], 0, []
-    for case in cases:
+    for case, gold in cases:
         t = time.perf_counter()
         hits = retriever.search(case.question, k=5)
         search_ms.append(1000 * (time.perf_counter() - t))
-        found += any(h.doc_id == contexts[case.context] for h in hits)
+        found += any(h.doc_id == gold for h in hits)
         answer = assistant.ask(case.question)
         ask_ms.append(1000 * answer.timings["total"])
         f1.append(f1_score(answer.answer, [a for a, _ in case.answers]))
@@ -186,7 +192,6 @@ def cmd_floor(args) -> dict:
     from qa.archive import keyed_chunks
     from qa.corpus import read_document
     from qa.embedder import Embedder
-    from qa.squad import load_squad
     from qa.store.memory import faiss_index
 
     inside = prefix(args.corpus, args.size)
@@ -194,17 +199,16 @@ def cmd_floor(args) -> dict:
     texts = [c.text for c in chunks]
     result = {"size": args.size, "chunks": len(texts), "tokens": sum(len(e.ids) for e in Embedder().tokenizer.encode_batch(texts))}
     query = Embedder()
-    contexts = {(args.corpus / d).read_text(encoding="utf-8"): d for d in inside if d.startswith("cmrc2018_dev/")}
-    cases = [e for e in load_squad(args.data / "dev" / "cmrc2018_dev.json") if e.context in contexts]
+    cases = cmrc_questions(args.corpus, args.size, args.data)
     for precision in ("fp32", "int8"):
         embedder = Embedder(passage_precision=precision)
         embed_timed(embedder, texts[:16])  # export or load the graph, not timed
         vectors, seconds, floor = embed_timed(embedder, texts)
         index = faiss_index(vectors, exact_limit=len(vectors))
         found = 0
-        for case in cases:
+        for case, gold in cases:
             _, ids = index.search(query.query(case.question), 5)
-            found += any(chunks[i].doc_id == contexts[case.context] for i in ids[0])
+            found += any(chunks[i].doc_id == gold for i in ids[0])
         result[precision] = {"chunks_per_s": round(len(texts) / seconds, 1), "floor_chunks_per_s": round(len(texts) / floor, 1), "of_floor": round(floor / seconds, 3), "dense_recall5": round(found / max(len(cases), 1), 4), "questions": len(cases)}
     return result
 

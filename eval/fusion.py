@@ -70,13 +70,10 @@ def main() -> None:
     for name in ("cmrc2018_dev", "squad2_zh_dev"):
         sets[name] = squad_set(args.data / "dev" / f"{name}.json", embedder, args.limit)
     if args.store:
-        from eval.archive import prefix
-        from qa.squad import load_squad
+        from eval.archive import cmrc_questions
 
-        inside = prefix(args.corpus_dir, "all")
-        contexts = {(args.corpus_dir / d).read_text(encoding="utf-8"): d for d in inside if d.startswith("cmrc2018_dev/")}
-        cases = random.Random(1).sample([e for e in load_squad(args.data / "dev" / "cmrc2018_dev.json") if e.context in contexts], 300)
-        sets["archive"] = collect(Retriever(store=args.store, embedder=embedder), [(e.question, lambda h, d=contexts[e.context]: h.doc_id == d) for e in cases])
+        cases = random.Random(1).sample(cmrc_questions(args.corpus_dir, "all", args.data), 300)
+        sets["archive"] = collect(Retriever(store=args.store, embedder=embedder), [(e.question, lambda h, d=gold: h.doc_id == d) for e, gold in cases])
     for name, collected in sets.items():
         for decisive in LEADS:
             print(json.dumps({"set": name, "questions": len(collected), "decisive_lead": decisive, **scores(collected, decisive)}), flush=True)
