@@ -1,7 +1,6 @@
 """The chat app, end to end: gradio_client against /ask and /answer, and real headless Chromium."""
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -11,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from eval.load import free_port
 from tests.conftest import QUESTION, ROOT
 
 CHROMIUM = "/usr/bin/chromium"
@@ -18,12 +18,6 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-back
 OWN_TEXT = "北碚区今年新建了12座智能工厂，总投资达到35亿元。\n\n这些工厂主要生产工业机器人和传感器。"
 OWN_QUESTION = "北碚区今年新建了多少座智能工厂？"
 needs_chromium = pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian chromium is not installed")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
