@@ -159,6 +159,27 @@ def named_item(question: str, text: str, start: int, end: int) -> tuple[int, int
     return named[0].span(2) if len(items) > 1 and len(named) == 1 else (start, end)
 
 
+CHANGE_QUESTION = re.compile(r"(?:有|发生了?|出现了?)(?:什么|哪些|怎样的)(?:变化|转变|改变)")
+CHANGE_TO = re.compile(r"转向|转变为|变为|变成|进化成|走向|到")
+
+
+def change_origin(question: str, text: str, start: int, end: int) -> tuple[int, int]:
+    """For a question about a change (…有什么变化？), an answer that says what it became
+    (传统要素驱动加快转向创新驱动…) begins at the 从 of its clause that says what it was
+    (从主要依靠传统要素驱动…); any other answer as it is."""
+    if not CHANGE_QUESTION.search(question) or not CHANGE_TO.search(text, start, end):
+        return start, end
+    clause = max((m.end() for m in (*CLAUSE_BREAK.finditer(text, 0, start), *SENTENCE_END.finditer(text, 0, start))), default=0)
+    origin = text.rfind("从", clause, start)
+    return (origin if origin >= 0 else start), end
+
+
+def chosen_span(question: str, text: str, start: int, end: int) -> tuple[int, int]:
+    """The edges of the span chosen as the answer, after the rules that read around it in its
+    document: the item a list answer names (:func:`named_item`), then a change's origin (:func:`change_origin`)."""
+    return change_origin(question, text, *named_item(question, text, start, end))
+
+
 def evidence_sentence(text: str, start: int, end: int) -> tuple[str, int]:
     """The sentence(s) of ``text`` around ``[start, end)``, and where they start."""
     left, right = sentence_bounds(text, start, end)

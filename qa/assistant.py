@@ -13,9 +13,9 @@ from pathlib import Path
 
 from qa.answer import ABSTAIN_MESSAGE, ABSTAIN_REASONS, Answer, check_question
 from qa.answer_form import (
+    chosen_span,
     echoed_answer,
     evidence_sentence,
-    named_item,
     sentence_answer,
     sentence_question,
 )
@@ -232,7 +232,7 @@ class Assistant:
             start, end = sentence_answer(text, start, max(end, start + 1))
             evidence, evidence_start = text[start:end], start
         else:
-            start, end = named_item(query, text, start, end)  # 重庆理工大学的呢？ -> 智慧光电, not the whole list
+            start, end = chosen_span(query, text, start, end)  # 重庆理工大学的呢？ -> 智慧光电, not the whole list
             evidence, evidence_start = evidence_sentence(text, start, end)
         return Answer(question, text[start:end], judgement.confidence, hit.doc_id, start, end, evidence, evidence_start, hits, "", judgement.signals, kind=kind, understood_as=understood)
 

@@ -101,3 +101,15 @@ def test_of_an_answer_listing_items_with_bracketed_attributes_the_named_items_is
     assert named_item("新增了哪些产业创新综合体？", text, start, end) == (start, end)  # no item named: the list
     one = text.index("重庆理工大学")
     assert named_item("重庆理工大学的方向？", text, one, end - 1) == (one, end - 1)  # a single item is left alone
+
+
+def test_an_answer_about_a_change_begins_where_its_clause_says_what_it_was():
+    from qa.answer_form import chosen_span
+
+    text = "“十五五”时期，全市呈现新的特征，发展动能从主要依靠传统要素驱动加快转向创新驱动的新阶段。"
+    start, end = text.index("传统"), text.index("的新阶段")
+    assert text[slice(*chosen_span("发展动能有什么变化？", text, start, end))] == "从主要依靠传统要素驱动加快转向创新驱动"
+    assert chosen_span("发展动能依靠什么？", text, start, end) == (start, end)  # not a question about a change
+    assert chosen_span("发展动能有什么变化？", text, start, text.index("加快")) == (start, text.index("加快"))  # says no new state
+    other = "从去年起，销量转向新能源。"  # the 从 is in another clause: as it is
+    assert chosen_span("销量有什么变化？", other, other.index("转向"), len(other) - 1) == (other.index("转向"), len(other) - 1)
