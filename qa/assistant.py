@@ -12,13 +12,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from qa.answer import ABSTAIN_MESSAGE, ABSTAIN_REASONS, Answer, check_question
-from qa.answer_form import (
-    chosen_span,
-    echoed_answer,
-    evidence_sentence,
-    sentence_answer,
-    sentence_question,
-)
+from qa.answer_form import chosen_span, evidence_sentence
+from qa.antecedent import antecedent
 from qa.confidence import Calibration, coverage
 from qa.conversation import Turn, as_turns, follow_up, leans_back
 from qa.corpus import Document
@@ -27,6 +22,7 @@ from qa.policy import AnswerPolicy, Judgement
 from qa.reader import READER_WEIGHTS, Reader
 from qa.retriever import Retriever
 from qa.script import in_script_of, is_simplified
+from qa.sentence_answers import echoed_answer, sentence_answer, sentence_question
 from qa.settings import Settings, defaults
 from qa.spans import TOP_N, Reading, Span
 
@@ -222,17 +218,16 @@ class Assistant:
         hit = hits[judgement.span.context_index]
         start, end = hit.start + judgement.span.start, hit.start + judgement.span.end
         kind = "sentence" if sentence_question(query) else "span"
-        if kind == "sentence":
-            echo = next(((h, at) for h in hits if (at := echoed_answer(h.text, query)) is not None), None)
-            if echo:  # the text asks the question itself, and its next sentence answers it
-                hit, at = echo
-                start = end = hit.start + at
+        echo = next(((h, h.start + at) for h in hits if (at := echoed_answer(h.text, query)) is not None), None) if kind == "sentence" else None
+        if echo:  # the text asks the question itself, and its next sentence answers it
+            (hit, start), end = echo, echo[1]
         text = self.retriever.document_text(hit.doc_id)
         if kind == "sentence":
             start, end = sentence_answer(text, start, max(end, start + 1))
             evidence, evidence_start = text[start:end], start
         else:
             start, end = chosen_span(query, text, start, end)  # 重庆理工大学的呢？ -> 智慧光电, not the whole list
+            start, end = antecedent(self.reader, query, text, start, end) or (start, end)  # 这份榜单 -> the list named before
             evidence, evidence_start = evidence_sentence(text, start, end)
         return Answer(question, text[start:end], judgement.confidence, hit.doc_id, start, end, evidence, evidence_start, hits, "", judgement.signals, kind=kind, understood_as=understood)
 

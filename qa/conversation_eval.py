@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from qa.answer_form import SENTENCE_ANSWER_CHARS
 from qa.metrics import exact_match, f1_score
+from qa.sentence_answers import SENTENCE_ANSWER_CHARS
 
 RIGHT_F1 = 0.5
 

@@ -160,6 +160,7 @@ def test_a_follow_up_question_is_answered_from_the_earlier_turn(assistant, artic
     [
         ("重庆科技发展战略研究院发布了什么？", "十大科技进展", "是哪天发布的？", "1月14日"),  # a when-answer holds a time
         ("重庆中医药学院的产业创新综合体是什么方向？", "智慧中医药", "重庆理工大学的呢？", "智慧光电"),  # the named item of a list
+        ("天枢智能自动驾驶平台实现了什么级别的商业落地？", "L3级", "它入选了哪份榜单？", "2025年度重庆十大科技进展"),  # 这份榜单: the sentence before
     ],
 )
 def test_the_issues_follow_ups_get_their_answers(assistant, article, first, first_answer, follow, expected):
@@ -186,6 +187,11 @@ def test_why_and_what_is_questions_get_the_sentence_that_holds_the_answer(assist
         assert article[answer.start : answer.end] == answer.answer == answer.evidence and answer.evidence_start == answer.start
     factoid = assistant.ask(QUESTION)
     assert factoid.kind == "span" and factoid.answer == "100万辆"
+
+
+def test_a_change_is_answered_from_what_it_was(assistant):
+    change = assistant.ask("“十五五”时期重庆的发展动能有什么变化？")
+    assert change.kind == "span" and change.answer.startswith("从主要依靠传统要素驱动加快转向创新驱动")
 
 
 def test_lines_that_only_their_numbers_tell_apart_are_answered(embedder, assistant):

@@ -2,7 +2,6 @@
 
 import pytest
 
-from qa.answer_form import echoed_answer, sentence_answer, sentence_question
 from qa.conversation import (
     Turn,
     as_turns,
@@ -12,6 +11,7 @@ from qa.conversation import (
     leans_back,
     subject,
 )
+from qa.sentence_answers import echoed_answer, sentence_answer, sentence_question
 
 EARLIER = Turn("璧山的生物制造中试平台是什么时候开工的？", "2025年11月", "article.txt", 2311, 2319)
 

@@ -1,0 +1,83 @@
+"""Why/how/what-is questions, answered with the sentence that holds the answer: which questions
+(:func:`sentence_question`), and the sentence's edges (:func:`sentence_answer`)."""
+
+from __future__ import annotations
+
+import re
+
+from qa.answer_form import sentence_bounds
+
+# Questions answered with the sentence that holds the answer, not a phrase (why, how, what is X,
+# what does it mean, what did it do): a clipped phrase loses the reason or the definition.
+# Spans stay for "怎样的/怎么样的" (a kind of thing: SDA让汽车发生了怎样的转变？), "X的Y是什么" (a
+# named attribute) and "有什么变化" (数量有什么变化？ 越来越多).
+SENTENCE_QUESTIONS = (
+    ("why", re.compile(r"为什么|为何|原因|缘故")),
+    ("how", re.compile(r"(?:怎么|怎样)(?!样?的)|如何")),
+    ("definition", re.compile(r"^(?:什么是|何为|何谓)|^[^的，,。]{1,20}是什么[？?]?$")),
+    ("meaning", re.compile(r"有什么(?:作用|意义|用处)|意味着什么|目的是什么")),
+    ("deed", re.compile(r"(?:做了|能做|可以做)什么")),
+)
+SENTENCE_ANSWER_CHARS = 150  # longest sentence answer; a longer sentence is narrowed to the clauses around the span
+CLAUSE_END = re.compile(r"[，,：:、]")
+# a sentence that goes on from the one before (这意味着…, 该平台…, 但…, 简单来说…, 源于…) is joined to it in a sentence answer
+CONTINUES = re.compile(r"(?:这|该|此|它|其|但|而|简单来说|也就是说|换句话说|因此|所以|从而|源于|由于|因为)")
+
+
+def skip_spaces(text: str, at: int) -> int:
+    """The first position from ``at`` that is not a space (line breaks stop it: a paragraph is never crossed)."""
+    while at < len(text) and text[at] in " \t\u3000":
+        at += 1
+    return at
+
+
+def sentence_question(question: str) -> str | None:
+    """The kind of sentence question ``question`` is (``why``, ``how``, ``definition``, ``meaning``), or ``None`` for a factoid."""
+    return next((kind for kind, pattern in SENTENCE_QUESTIONS if pattern.search(question)), None)
+
+
+def sentence_answer(text: str, start: int, end: int, limit: int = SENTENCE_ANSWER_CHARS) -> tuple[int, int]:
+    """``[left, right)`` of the sentence of ``text`` holding ``[start, end)``, joined by the next
+    sentence when that one goes on from it, and by the one before when it goes on from that
+    (:data:`CONTINUES`), as far as ``limit`` characters allow; a sentence longer than ``limit``
+    is narrowed to whole clauses around the span. Edge whitespace is left out."""
+    left, right = sentence_bounds(text, start, end)
+    following = skip_spaces(text, right)
+    if following < len(text) and CONTINUES.match(text, following):
+        after = sentence_bounds(text, following, following + 1)[1]
+        if after - left <= limit:
+            right = after
+    opening = text[:left].rstrip(" \t\u3000")
+    if opening and opening[-1] != "\n" and CONTINUES.match(text, skip_spaces(text, left)):
+        before = sentence_bounds(text, len(opening) - 1, len(opening) - 1)[0]
+        if right - before <= limit:
+            left = before
+    if right - left > limit:  # the span's clauses, grown by whole clauses on both sides while they fit
+        bounds = sorted({left, right, *(m.end() for m in CLAUSE_END.finditer(text, left, right))})
+        i = max(j for j, b in enumerate(bounds[:-1]) if b <= start)
+        k = min(j for j, b in enumerate(bounds) if b >= end)
+        grew = True
+        while grew:
+            grew = False
+            if k + 1 < len(bounds) and bounds[k + 1] - bounds[i] <= limit:
+                k, grew = k + 1, True
+            if i > 0 and bounds[k] - bounds[i - 1] <= limit:
+                i, grew = i - 1, True
+        left, right = bounds[i], bounds[k]
+    while left < right and text[right - 1].isspace():
+        right -= 1
+    while left < start and text[left].isspace():
+        left += 1
+    return left, right
+
+
+def echoed_answer(passage: str, question: str) -> int | None:
+    """Where ``passage`` asks ``question`` itself and answers it (SDA平台是什么？它不像…), the
+    offset at which its answer begins (the sentence after that question); ``None`` otherwise."""
+    asked = question.strip().rstrip("？?")
+    at = passage.find(asked) if len(asked) >= 4 else -1
+    after = at + len(asked)
+    if at < 0 or after >= len(passage) or passage[after] not in "？?":
+        return None
+    start = skip_spaces(passage, after + 1)
+    return start if start < len(passage) else None
