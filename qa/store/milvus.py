@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import string
 from collections import Counter
 
@@ -42,6 +43,7 @@ ANALYZER = {
 }
 FIELDS = ["doc_id", "start", "end", "text"]
 PAGE = 1000  # rows per query page
+FIND_ROWS = 64  # rows a like filter may give before the one that holds the text itself
 BM25_K1, BM25_B = 1.5, 0.75  # bm25s's defaults, so that both stores rank alike
 
 
@@ -185,6 +187,9 @@ class MilvusStore(WritableStore):
     def find(self, text: str) -> tuple[str, int] | None:
         if not text:
             return None
-        rows = self.client.query(self.collection, filter=f"text like {_literal('%' + text.replace('%', '') + '%')}", output_fields=[*FIELDS], limit=1)
+        # % and _ cannot be escaped in a Milvus like (milvus-docs#2525): match the pieces between
+        # them, then keep the rows that hold the text itself
+        pattern = "%" + "%".join(p for p in re.split(r"[%_]", text) if p) + "%"
+        rows = self.client.query(self.collection, filter=f"text like {_literal(pattern)}", output_fields=[*FIELDS], limit=FIND_ROWS)
         rows = [r for r in rows if text in r["text"]]
         return (rows[0]["doc_id"], rows[0]["start"] + rows[0]["text"].find(text)) if rows else None

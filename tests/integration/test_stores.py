@@ -79,6 +79,16 @@ def test_a_built_store_searches_and_gives_documents_back(uri, tmp_path):
     store.close()
 
 
+def test_a_text_with_like_wildcards_is_found_as_it_is(uri, tmp_path):
+    docs = {f"{i:02d}.txt": f"第{i}份：代号A{i}B，增长1{i}0。" for i in range(12)} | {"z.txt": "代号A_B，增长12%。"}
+    store = opened(uri)
+    sync(store, archive_ids([corpus(tmp_path, docs)]), FakeEmbedder(), progress=False)
+    assert store.find("代号A_B") == ("z.txt", 0)  # _ is no wildcard: not 代号A0B
+    assert store.find("增长12%") == ("z.txt", docs["z.txt"].index("增长12%"))  # nor is %: not 增长120
+    assert store.find("增长1_0") is None
+    store.close()
+
+
 def test_a_second_build_embeds_only_what_changed(uri, tmp_path):
     folder = corpus(tmp_path, DOCS)
     store = opened(uri)
