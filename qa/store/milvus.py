@@ -142,7 +142,7 @@ class MilvusStore(WritableStore):
                 for c, lead, v in zip(chunks, leads(document, chunks), np.asarray(vectors, dtype=np.float32))
             ]
         for at in range(0, len(rows), PAGE):
-            self.client.insert(self.collection, rows[at : at + PAGE])
+            self.client.upsert(self.collection, rows[at : at + PAGE])
 
     def remove(self, doc_ids: list[str]) -> None:
         for at in range(0, len(doc_ids), PAGE):

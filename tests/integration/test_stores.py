@@ -89,6 +89,23 @@ def test_a_text_with_like_wildcards_is_found_as_it_is(uri, tmp_path):
     store.close()
 
 
+def test_the_same_document_written_twice_is_kept_once(uri):
+    """Two replicas may index one upload at the same moment: the second write replaces the first."""
+    from qa.archive import keyed_chunks
+    from qa.corpus import Document
+
+    document = Document("b.txt", DOCS["b.txt"])
+    chunks = keyed_chunks(document, 40, 0)
+    entry = (document, chunks, FakeEmbedder().passages([c.text for c in chunks]))
+    store = opened(uri)
+    store.add([entry])
+    store.add([entry])
+    store.commit()
+    assert len(store) == len(chunks) > 1 and store.documents()["b.txt"].chunks == len(chunks)
+    assert [c.chunk_id for c, _ in store.keyword("长安汽车销量", 10)].count(chunks[0].chunk_id) == 1
+    store.close()
+
+
 def test_a_second_build_embeds_only_what_changed(uri, tmp_path):
     folder = corpus(tmp_path, DOCS)
     store = opened(uri)
