@@ -16,6 +16,7 @@ from dataclasses import dataclass
 POINTS_BACK = re.compile(r"它们|它|其中|其|该|这(?!篇|里)|那(?!么)|此|他|她")
 ELLIPSIS = re.compile(r"^(?:那|那么)?(?P<topic>.+?)(?:的)?呢[？?]?$")
 # where the subject of a question ends: a copula, a preposition or a common news verb
+AMOUNT = re.compile(r"(?:约|近|超过|逾|共)?[\d零〇一二三四五六七八九十百千万亿两.年月日余多]+\D{0,2}")  # a whole answer that is a number, an amount or a date: 6.25亿元, 50余家, 2025年11月
 PREDICATE = re.compile(r"是|由|在|将|于|已|被|把|从|对|向|以|有|发布|设立|宣布|实现|支持|推动|聚焦|入选|牵头|联合|集中|达到|突破|提到|通过|进入|拥有|新增|投资|建设|开工|启用|举办|要求|提出")
 
 
@@ -45,14 +46,17 @@ class FollowUp:
 
 def as_turns(history) -> list[Turn]:
     """Earlier turns, oldest first, from what :meth:`qa.assistant.Assistant.ask` returned or
-    from ``(question, answer_text)`` pairs (lists too, as JSON gives them)."""
+    from ``(question, answer_text)`` pairs (lists too, as JSON gives them), or turns; an answer's question is the
+    one it was understood as (它的投资… → 璧山的生物制造中试平台的投资…)."""
     turns = []
     for item in history or []:
-        if isinstance(item, (tuple, list)):
+        if isinstance(item, Turn):
+            turns.append(item)
+        elif isinstance(item, (tuple, list)):
             question, answer = item
             turns.append(Turn(str(question or ""), str(answer or "")))
         else:
-            turns.append(Turn(item.question, item.answer, item.doc_id, item.start, item.end))
+            turns.append(Turn(item.understood_as or item.question, item.answer, item.doc_id, item.start, item.end))
     return [t for t in turns if t.question.strip()]
 
 
@@ -82,17 +86,18 @@ def subject(question: str) -> str:
     """The subject an earlier question asked about: its words before the first predicate
     (璧山的生物制造中试平台 of 璧山的生物制造中试平台是什么时候开工的？); ``""`` if none is found."""
     found = PREDICATE.search(question, 2)
-    return question[: found.start()] if found else ""
+    return question[: found.start()].removesuffix("的") if found else ""
 
 
 def filled_in(question: str, turn: Turn) -> list[str]:
     """``question`` with what the earlier turn was about in place of the word that points back
     (or, where the subject is left out, before the question): its subject, then its answer
-    (其中 takes the answer alone: 其中哪个 → A和B中哪个)."""
+    unless that is a number, an amount or a date (其中 takes the answer alone: 其中哪个 → A和B中哪个)."""
     points = POINTS_BACK.search(question)
     if points and points.group() == "其中":
         return [question.replace("其中", f"{turn.answer}中", 1)] if turn.answer else []
-    topics = [topic for topic in (subject(turn.question), turn.answer) if topic]
+    answer = "" if AMOUNT.fullmatch(turn.answer) else turn.answer  # 它 is not 6.25亿元 or 2025年11月
+    topics = [topic for topic in (subject(turn.question), answer) if topic]
     if points:
         return [question[: points.start()] + topic + question[points.end() :] for topic in topics]
     return [topic + question for topic in topics]

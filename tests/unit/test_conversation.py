@@ -34,7 +34,10 @@ def test_an_ellipsis_takes_the_earlier_predicate():
 def test_the_earlier_subject_or_answer_is_filled_in():
     assert subject(EARLIER.question) == "璧山的生物制造中试平台"
     assert subject("重庆科技发展战略研究院发布了什么？") == "重庆科技发展战略研究院"
-    assert filled_in("它的投资是多少？", EARLIER) == ["璧山的生物制造中试平台的投资是多少？", "2025年11月的投资是多少？"]
+    assert filled_in("它的投资是多少？", EARLIER) == ["璧山的生物制造中试平台的投资是多少？"]  # an answer that is a date is no referent
+    named = Turn("三安光电设立了什么公司？", "安意法半导体（重庆）有限公司")
+    assert filled_in("它进入了什么阶段？", named) == ["三安光电进入了什么阶段？", "安意法半导体（重庆）有限公司进入了什么阶段？"]
+    assert filled_in("它们分布在哪里？", Turn("全市综合体总数达到多少家？", "约18家")) == ["全市综合体总数分布在哪里？"]
     assert filled_in("是哪天开工的？", EARLIER)[0] == "璧山的生物制造中试平台是哪天开工的？"
     both = Turn("重庆以哪两大抓手推进“双链融合”？", "甲和乙")
     assert filled_in("其中哪个是“需求侧”？", both) == ["甲和乙中哪个是“需求侧”？"]
@@ -50,11 +53,15 @@ def test_a_follow_up_searches_with_the_earlier_turn_and_reads_the_question_as_is
 
 def test_history_comes_as_answers_or_pairs():
     class Answer:  # what Assistant.ask returns, as far as turns go
-        question, answer, doc_id, start, end = EARLIER.question, EARLIER.answer, "article.txt", 2311, 2319
+        question, answer, doc_id, start, end, understood_as = EARLIER.question, EARLIER.answer, "article.txt", 2311, 2319, ""
+
+    class FollowUpAnswer(Answer):
+        question, understood_as = "它是什么时候开工的？", EARLIER.question
 
     assert as_turns([Answer()]) == [EARLIER]
+    assert as_turns([FollowUpAnswer()]) == [EARLIER]  # a follow-up's turn holds the question it was understood as
     assert as_turns([("问？", "答"), ["问二？", ""], ("", "x")]) == [Turn("问？", "答"), Turn("问二？", "")]
-    assert as_turns(None) == []
+    assert as_turns(None) == [] and as_turns([EARLIER]) == [EARLIER]  # turns as they are (the chat keeps them)
 
 
 @pytest.mark.parametrize(("question", "kind"), [
