@@ -176,10 +176,31 @@ def change_origin(question: str, text: str, start: int, end: int) -> tuple[int, 
     return (origin if origin >= 0 else start), end
 
 
+# "respectively": 以A和B为X和Y, A和B分别为X和Y (A is X, B is Y)
+PAIRED = re.compile(r"以(?P<a>[^，,。；;以]+?)(?:和|与|及)(?P<b>[^，,。；;]+?)为(?P<x>[^，,。；;]+?)(?:和|与|及)(?P<y>[^，,。；;]+?)(?=[，,。；;]|$)"
+                    r"|(?P<a2>[^，,。；;]+?)(?:和|与|及)(?P<b2>[^，,。；;]+?)分别(?:为|是)(?P<x2>[^，,。；;]+?)(?:和|与|及)(?P<y2>[^，,。；;]+?)(?=[，,。；;]|$)")
+
+
+def paired(question: str, text: str, start: int, end: int) -> tuple[int, int]:
+    """Of an answer inside a "respectively" pair (以A和B为X和Y), the A or B that the X or Y the
+    question names goes with ("需求侧"指什么？ -> B, not the other role); any other answer as it is."""
+    left, right = sentence_bounds(text, start, end)
+    for pair in PAIRED.finditer(text, left, right):
+        if not (pair.start() <= start and end <= pair.end()):
+            continue
+        a, b, x, y = (pair.span(g) if pair.group(g) is not None else pair.span(g + "2") for g in "abxy")
+        names = [text[slice(*role)].strip("“”\"'") for role in (x, y)]
+        asked = [name in question for name in names]
+        if asked.count(True) == 1:
+            return trim_span(text, *(a if asked[0] else b))
+    return start, end
+
+
 def chosen_span(question: str, text: str, start: int, end: int) -> tuple[int, int]:
     """The edges of the span chosen as the answer, after the rules that read around it in its
-    document: the item a list answer names (:func:`named_item`), then a change's origin (:func:`change_origin`)."""
-    return change_origin(question, text, *named_item(question, text, start, end))
+    document: the item a list answer names (:func:`named_item`), the member of a "respectively"
+    pair (:func:`paired`), then a change's origin (:func:`change_origin`)."""
+    return change_origin(question, text, *paired(question, text, *named_item(question, text, start, end)))
 
 
 def evidence_sentence(text: str, start: int, end: int) -> tuple[str, int]:

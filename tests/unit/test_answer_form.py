@@ -113,3 +113,16 @@ def test_an_answer_about_a_change_begins_where_its_clause_says_what_it_was():
     assert chosen_span("发展动能有什么变化？", text, start, text.index("加快")) == (start, text.index("加快"))  # says no new state
     other = "从去年起，销量转向新能源。"  # the 从 is in another clause: as it is
     assert chosen_span("销量有什么变化？", other, other.index("转向"), len(other) - 1) == (other.index("转向"), len(other) - 1)
+
+
+def test_an_answer_inside_a_respectively_pair_is_the_member_the_question_names():
+    from qa.answer_form import chosen_span
+
+    text = "重庆构建以“416”科技创新布局和“33618”现代制造业集群体系为“供给侧”和“需求侧”，两者深度融合。"
+    at = text.index("供给侧")
+    assert text[slice(*chosen_span("其中哪个是“需求侧”？", text, at, at + 3))] == "“33618”现代制造业集群体系"
+    assert text[slice(*chosen_span("什么充当供给侧？", text, at + 6, at + 9))] == "“416”科技创新布局"
+    assert chosen_span("两者是什么？", text, at, at + 3) == (at, at + 3)  # neither role named: as it is
+    plain = "甲和乙分别为冠军和亚军。"
+    assert plain[slice(*chosen_span("谁是亚军？", plain, 3, 5))] == "乙"
+    assert chosen_span("谁是亚军？", text, 0, 2) == (0, 2)  # outside the pair: as it is
