@@ -18,6 +18,7 @@ EXAMPLES = [
     "全市产业创新综合体一共有多少家？",
 ]
 CONCURRENCY = 1  # one question already uses both cores; parallel passes only contend
+MODEL = "model"  # the one queue of every event that runs the model: the chat, a new text, /ask, /answer
 ASK_BATCH = 8  # /ask questions waiting together are read in shared forward passes
 SCROLL_TO_LATEST = "() => document.querySelector('#doc-view mark.latest')?.scrollIntoView({block: 'nearest'})"
 JUMP_SCRIPT = """<script>
@@ -38,7 +39,7 @@ CSS = """
 
 
 def build_app(assistant: Assistant, max_document_chars: int) -> gr.Blocks:
-    """The page for ``assistant`` (the default corpus), queued one question at a time."""
+    """The page for ``assistant`` (the default corpus), queued one model call at a time (:data:`MODEL`)."""
     handlers = Handlers(assistant, max_document_chars)
     file_types = list(SUFFIXES)
     with gr.Blocks(title="重庆“双链融合”文章问答") as app:
@@ -69,12 +70,12 @@ def build_app(assistant: Assistant, max_document_chars: int) -> gr.Blocks:
                 with gr.Tab("检索到的段落"):
                     passages = gr.HTML("提问后这里显示检索到的原文段落。", elem_id="passages")
         for event in (box.submit, send.click):
-            event(handlers.respond, [box, chat, top_k, key, marks, turns, show_guess], [chat, box, passages, article, marks, turns], api_visibility="private").then(
+            event(handlers.respond, [box, chat, top_k, key, marks, turns, show_guess], [chat, box, passages, article, marks, turns], api_visibility="private", concurrency_id=MODEL).then(
                 None, None, None, js=SCROLL_TO_LATEST
             )
         clear.click(handlers.clear, key, [chat, box, passages, article, marks, turns], api_visibility="private")
-        use.click(handlers.use_document, [pasted, upload, key, marks], [key, marks, status, article, chat, upload, turns], api_visibility="private")
+        use.click(handlers.use_document, [pasted, upload, key, marks], [key, marks, status, article, chat, upload, turns], api_visibility="private", concurrency_id=MODEL)
         back.click(handlers.use_default, None, [key, marks, status, article, chat, turns], api_visibility="private")
-        gr.api(handlers.ask, api_name="ask", batch=True, max_batch_size=ASK_BATCH)
-        gr.api(handlers.answer, api_name="answer")
+        gr.api(handlers.ask, api_name="ask", batch=True, max_batch_size=ASK_BATCH, concurrency_id=MODEL)
+        gr.api(handlers.answer, api_name="answer", concurrency_id=MODEL)
     return app.queue(default_concurrency_limit=CONCURRENCY, max_size=64)
