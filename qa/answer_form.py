@@ -13,6 +13,8 @@ from dataclasses import dataclass
 EDGE_PUNCTUATION = frozenset("，。、；：！？,.;:!?")  # never the first or last character of an answer
 PAIRS = {"“": "”", "‘": "’", "《": "》", "（": "）", "(": ")", "「": "」", "【": "】"}  # kept only when both ends are in the answer
 CLOSERS = {close: open_ for open_, close in PAIRS.items()}
+# why (为什么要…, 是因为什么？), not 为+什么 "as what" (被称为什么？ 改名为什么？ 称为什么时期？ 成为什么的一部分？)
+WHY = re.compile(r"(?<![称名译作成叫视分封定列])为什么(?=[^的？?\s])|因为什么|为何|原因|缘故")
 WHEN_QUESTION = re.compile(r"什么时候|什么时间|什么时期|何时|哪天|哪一天|几月|几号|哪个月|日期")  # not 哪年: that asks for the year alone
 DATE_REST = {"年": re.compile(r"\d{1,2}月(?:\d{1,2}日)?"), "月": re.compile(r"\d{1,2}日")}
 SENTENCE_END = re.compile(r"[。！？；!?;\n]")
@@ -56,7 +58,7 @@ QUESTION_TYPES = (
     # who: not a bare date
     QuestionType("who", re.compile(r"谁"), lambda a: not DATE_ONLY.match(a)),
     # when (哪天, 什么时候…): a numeral or a word of time (1月14日, 战国时期, 清朝, 去年), never a name
-    QuestionType("when", WHEN_QUESTION, lambda a: bool(NUMERAL.search(a) or TIME_WORD.search(a)), re.compile(r"谁|多少|哪里|哪儿|什么地方|为什么|原因")),
+    QuestionType("when", WHEN_QUESTION, lambda a: bool(NUMERAL.search(a) or TIME_WORD.search(a)), re.compile(rf"谁|多少|哪里|哪儿|什么地方|{WHY.pattern}")),
 )
 
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import re
 
-from qa.answer_form import sentence_bounds
+from qa.answer_form import WHY, sentence_bounds
 
 # Questions answered with the sentence that holds the answer, not a phrase (why, how, what is X,
 # what does it mean, what did it do): a clipped phrase loses the reason or the definition.
 # Spans stay for "怎样的/怎么样的" (a kind of thing: SDA让汽车发生了怎样的转变？), "X的Y是什么" (a
 # named attribute) and "有什么变化" (数量有什么变化？ 越来越多).
 SENTENCE_QUESTIONS = (
-    ("why", re.compile(r"为什么|为何|原因|缘故")),
+    ("why", WHY),
     ("how", re.compile(r"(?:怎么|怎样)(?!样?的)|如何")),
     ("definition", re.compile(r"^(?:什么是|何为|何谓)|^[^的，,。]{1,20}是什么[？?]?$")),
     ("meaning", re.compile(r"有什么(?:作用|意义|用处)|意味着什么|目的是什么")),

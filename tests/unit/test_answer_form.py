@@ -11,6 +11,8 @@ from qa.answer_form import admits, question_types, shape_span
     ("长安汽车新能源汽车年销量突破了多少？", {"how_many"}),
     ("这篇报道的记者是谁？", {"who"}),
     ("由哪几个部分组成？", set()),
+    ("这一时期被称为什么时期？", {"when"}),  # 为+什么 "as what", not why
+    ("为什么说1月14日是发布的日期？", set()),  # why
 ])
 def test_question_types(question, types):
     assert {t.name for t in question_types(question)} == types
