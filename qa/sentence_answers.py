@@ -9,12 +9,13 @@ from qa.answer_form import WHY, sentence_bounds
 
 # Questions answered with the sentence that holds the answer, not a phrase (why, how, what is X,
 # what does it mean, what did it do): a clipped phrase loses the reason or the definition.
-# Spans stay for "怎样的/怎么样的" (a kind of thing: SDA让汽车发生了怎样的转变？), "X的Y是什么" (a
-# named attribute) and "有什么变化" (数量有什么变化？ 越来越多).
+# Spans stay for "怎样的/怎么样的" (a kind of thing: SDA让汽车发生了怎样的转变？), "X怎么样？/X如何？"
+# (a judgement: 水质指数如何？ 极佳), "X的Y是什么" and "X原名是什么" (a named attribute) and "有什么变化"
+# (数量有什么变化？ 越来越多).
 SENTENCE_QUESTIONS = (
     ("why", WHY),
-    ("how", re.compile(r"(?:怎么|怎样)(?!样?的)|如何")),
-    ("definition", re.compile(r"^(?:什么是|何为|何谓)|^[^的，,。]{1,20}是什么[？?]?$")),
+    ("how", re.compile(r"(?:怎么|怎样)(?!样?的)(?!样?[？?]?$)|如何(?![？?]?$)")),  # not X怎么样？/X如何？ (how good: 极佳)
+    ("definition", re.compile(r"^(?:什么是|何为|何谓)|^[^的，,。]{1,20}(?<!名)是什么[？?]?$")),  # not X原名是什么？ (a name)
     ("meaning", re.compile(r"有什么(?:作用|意义|用处)|意味着什么|目的是什么")),
     ("deed", re.compile(r"(?:做了|能做|可以做)什么")),
 )

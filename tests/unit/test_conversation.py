@@ -71,7 +71,8 @@ def test_history_comes_as_answers_or_pairs():
     ("重庆中医药学院的综合体是什么方向？", None), ("SDA让汽车发生了怎样的转变？", None), ("新型研发机构的数量有什么变化？", None),
     ("长安汽车新能源汽车年销量突破了多少？", None), ("产业创新综合体是什么性质的实体？", None),
     ("惜字塔在客家地区被称为什么？", None), ("16号线在2010年改名为什么？", None), ("华北陆块成为什么的一部分？", None),  # 为+什么: as what
-    ("这一时期被称为什么时期？", None),
+    ("这一时期被称为什么时期？", None), ("银河的水质指数如何？", None), ("生濑胜久的演技怎么样？", None), ("武穴酥糖原名是什么？", None),
+    ("甲醇钠如何储存？", "how"), ("舜天是怎么当上国王的？", "how"),
     ("荆州被夺是因为什么？", "why"), ("为什么要建设中试平台", "why"),
 ])
 def test_which_questions_get_sentence_answers(question, kind):
