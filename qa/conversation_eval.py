@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from qa.metrics import exact_match, f1_score
+from qa.metrics import exact_match, f1_score, holds
 from qa.sentence_answers import SENTENCE_ANSWER_CHARS
 
 RIGHT_F1 = 0.5
@@ -74,8 +74,8 @@ def evaluate_why_how(path: Path, assistant, limit: int | None = None) -> tuple[d
     rows = []
     for case in tqdm(_rows(path, limit), desc="why/how", file=sys.stderr, mininterval=5):
         answer = assistant.ask(case["question"])
-        holds = len(answer.answer) <= SENTENCE_ANSWER_CHARS and any(k in answer.answer for k in case["key_phrases"])
-        rows.append({"id": case["id"], "question": case["question"], "answer": answer.answer, "kind": answer.kind, "holds_key_phrase": holds})
+        held = len(answer.answer) <= SENTENCE_ANSWER_CHARS and holds(answer.answer, case["key_phrases"])
+        rows.append({"id": case["id"], "question": case["question"], "answer": answer.answer, "kind": answer.kind, "holds_key_phrase": held})
     n = len(rows)
     summary = {
         "n": n,

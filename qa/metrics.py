@@ -67,3 +67,9 @@ def exact_match(prediction: str, golds: list[str]) -> float:
     if not golds:
         return float(not prediction.strip())
     return float(any(_clean(prediction) == _clean(gold) for gold in golds))
+
+
+def holds(prediction: str, phrases: list[str]) -> bool:
+    """Whether ``prediction`` contains one of ``phrases``, both compared as EM compares them."""
+    found = _clean(prediction)
+    return any((phrase := _clean(p)) and phrase in found for p in phrases)

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from qa.metrics import exact_match, f1_score
+from qa.metrics import exact_match, f1_score, holds
+from qa.sentence_answers import SENTENCE_ANSWER_CHARS, sentence_question
 
 
 def percentile(values, q: float) -> float:
@@ -104,6 +105,10 @@ def summarise(outcomes: list, threshold: float, retrieval: bool, seconds: float 
         summary["questions_per_s"] = round(len(outcomes) / seconds, 2)
     if retrieval and answerable.any():
         summary["retrieval"] = recall_mrr([o.relevant_rank for o, a in zip(outcomes, answerable) if a])
+    sentence = [o for o in outcomes if o.case.golds and sentence_question(o.case.question)]
+    if sentence:  # answered with a sentence: does it hold the gold answer (as the why/how set is scored)?
+        held = sum(len(a := o.prediction(threshold)) <= SENTENCE_ANSWER_CHARS and holds(a, o.case.golds) for o in sentence)
+        summary["sentence_questions"] = {"n": len(sentence), "hold_gold": int(held)}
     sources = sorted({o.case.source for o in outcomes if o.case.source})
     if len(sources) > 1:
         summary["sources"] = {name: by_source([o for o in outcomes if o.case.source == name], threshold) for name in sources}
@@ -149,6 +154,9 @@ def format_table(summary: dict) -> list[str]:
         lines.append(f"{'source':<24}{'n':>6}{'right':>7}{'wrong':>7}{'abst.':>7}{'unans. abst.':>14}{'F1':>8}{'best F1':>9}")
         for name, s in summary["sources"].items():
             lines.append(f"{name:<24}{s['n']:>6}{s['right']:>7}{s['wrong']:>7}{s['abstained']:>7}{s['unanswerable_abstained']:>14}{s['f1']:>8.2f}{s['best_f1']:>9.2f}")
+    if "sentence_questions" in summary:
+        s = summary["sentence_questions"]
+        lines.append(f"why/how/what-is questions: {s['n']}; answers holding a gold answer within {SENTENCE_ANSWER_CHARS} characters: {s['hold_gold']} ({100 * s['hold_gold'] / s['n']:.1f} %)")
     lines.append(f"latency per question: p50 {summary['latency_ms']['p50']} ms, p95 {summary['latency_ms']['p95']} ms")
     if "questions_per_s" in summary:
         lines.append(f"throughput: {summary['questions_per_s']} questions/s")

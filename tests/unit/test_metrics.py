@@ -28,3 +28,10 @@ def test_em_and_f1(pred, golds, em, f1):
 def test_f1_uses_the_longest_contiguous_run():
     # common characters that are not contiguous do not add up
     assert f1_score("一X二", ["一二"]) == pytest.approx(2 * (1 / 3) * (1 / 2) / (1 / 3 + 1 / 2))
+
+
+def test_a_prediction_holds_a_phrase_as_em_compares_them():
+    from qa.metrics import holds
+
+    assert holds("重庆把创新资源物理性“搬到”产业链身边。", ["物理性搬到产业链身边"])  # quotes aside
+    assert holds("SDA", ["sda"]) and not holds("创新", ["产业链", ""]) and not holds("", ["甲"])

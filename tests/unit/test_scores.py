@@ -59,3 +59,21 @@ def test_one_source_gets_no_source_table():
 
     outcomes = [Outcome(Case("a", "q", ["甲"], source="cmrc"), "甲", 0.9, 0.0)]
     assert "sources" not in summarise(outcomes, 0.5, False)
+
+
+def test_why_and_how_questions_are_also_scored_as_the_why_how_set_is():
+    from qa.evaluate import Case, Outcome
+    from qa.scores import format_table, summarise
+
+    reason = "花瓶在窑内发生氧化作用，使花瓶变成红橙色。"
+    outcomes = [
+        Outcome(Case("w1", "花瓶为什么会变成红橙色？", ["氧化作用"]), reason, 0.9, 0.0),  # the sentence holds the gold
+        Outcome(Case("w2", "花瓶是如何烧制的？", ["窑内"]), "用电炉。", 0.9, 0.0),
+        Outcome(Case("w3", "花瓶为什么贵？", ["稀有"]), "稀有" + "。" * 150, 0.9, 0.0),  # over 150 characters
+        Outcome(Case("f1", "花瓶是什么颜色？", ["红橙色"]), "红橙色", 0.9, 0.0),  # a factoid: not counted
+        Outcome(Case("u1", "花瓶为什么会碎？", []), "", 0.1, 0.0),  # unanswerable: not counted
+    ]
+    summary = summarise(outcomes, 0.3, False)
+    assert summary["sentence_questions"] == {"n": 3, "hold_gold": 1}
+    assert "why/how/what-is questions: 3; answers holding a gold answer within 150 characters: 1 (33.3 %)" in format_table(summary)
+    assert "sentence_questions" not in summarise(outcomes[3:4], 0.3, False)
