@@ -28,7 +28,9 @@ class Answer:
     ``keywords_only``: the text's dense index was still being built, so retrieval used keywords
     alone. An abstention says why (``abstained_because``, a key of :data:`ABSTAIN_REASONS`) and
     keeps the best admissible answer it withheld as ``guess`` (``None`` when the reader found
-    none). ``timings``: seconds per stage of this answer."""
+    none). A sentence answer keeps the reader's own span inside it, ``phrase_start`` to
+    ``phrase_end`` (document offsets; ``None`` for a span answer, and where the text asked the
+    question itself). ``timings``: seconds per stage of this answer."""
 
     question: str
     answer: str
@@ -47,6 +49,15 @@ class Answer:
     keywords_only: bool = False
     abstained_because: str = ""
     guess: Answer | None = None
+    phrase_start: int | None = None
+    phrase_end: int | None = None
+
+    @property
+    def phrase(self) -> str:
+        """The reader's span inside a sentence answer (``""`` when there is none)."""
+        if self.phrase_start is None or self.start is None or not self.start <= self.phrase_start < self.phrase_end <= self.end:
+            return ""
+        return self.answer[self.phrase_start - self.start : self.phrase_end - self.start]
 
     @property
     def abstained(self) -> bool:
@@ -64,6 +75,7 @@ class Answer:
             "keywords_only": self.keywords_only,
             "abstained_because": self.abstained_because or None,
             "guess": guess,
+            "phrase": {"text": self.phrase, "start": self.phrase_start, "end": self.phrase_end} if self.phrase else None,
         }
 
 

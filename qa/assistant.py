@@ -222,14 +222,16 @@ class Assistant:
         if echo:  # the text asks the question itself, and its next sentence answers it
             (hit, start), end = echo, echo[1]
         text = self.retriever.document_text(hit.doc_id)
+        phrase = (None, None)
         if kind == "sentence":
+            phrase = (None, None) if echo else (start, end)  # the reader's span, inside its sentence
             start, end = sentence_answer(text, start, max(end, start + 1))
             evidence, evidence_start = text[start:end], start
         else:
             start, end = chosen_span(query, text, start, end)  # 重庆理工大学的呢？ -> 智慧光电, not the whole list
             start, end = antecedent(self.reader, query, text, start, end) or (start, end)  # 这份榜单 -> the list named before
             evidence, evidence_start = evidence_sentence(text, start, end)
-        return Answer(question, text[start:end], judgement.confidence, hit.doc_id, start, end, evidence, evidence_start, hits, "", judgement.signals, kind=kind, understood_as=understood)
+        return Answer(question, text[start:end], judgement.confidence, hit.doc_id, start, end, evidence, evidence_start, hits, "", judgement.signals, kind=kind, understood_as=understood, phrase_start=phrase[0], phrase_end=phrase[1])
 
     def _abstention(self, question: str, query: str, judgement: Judgement | None, hits: list[Hit], understood: str) -> Answer:
         """No answer, the reason why, and the best admissible answer withheld (the guess)."""

@@ -46,6 +46,7 @@ class Outcome:
     passage: str = ""
     relevant_rank: int | None = None  # 1-based rank of the first retrieved chunk holding a gold answer
     signals: object = None  # qa.confidence.Signals of the answer (None when no span was admissible)
+    phrase: str = ""  # a sentence answer's own span (qa.answer.Answer.phrase)
 
     def prediction(self, threshold: float) -> str:
         return self.answer if self.confidence >= threshold else ""
@@ -91,7 +92,7 @@ def answer_all(cases: list[Case], assistant, k: int | None, reread: bool | None 
         hits = assistant.retriever.search(case.question, k=5)
         rank = first_relevant_rank([h.text for h in hits], case.golds)
         passage = next((h.text for h in answer.passages if answer.doc_id == h.doc_id and h.start <= (answer.start or -1) < h.end), hits[0].text if hits else "")
-        outcomes.append(Outcome(case, answer.answer, answer.confidence, answer.timings["total"], passage, rank, answer.signals))
+        outcomes.append(Outcome(case, answer.answer, answer.confidence, answer.timings["total"], passage, rank, answer.signals, answer.phrase))
     return outcomes
 
 

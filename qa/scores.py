@@ -108,7 +108,13 @@ def summarise(outcomes: list, threshold: float, retrieval: bool, seconds: float 
     sentence = [o for o in outcomes if o.case.golds and sentence_question(o.case.question)]
     if sentence:  # answered with a sentence: does it hold the gold answer (as the why/how set is scored)?
         held = sum(len(a := o.prediction(threshold)) <= SENTENCE_ANSWER_CHARS and holds(a, o.case.golds) for o in sentence)
-        summary["sentence_questions"] = {"n": len(sentence), "hold_gold": int(held)}
+        spans = [(o.phrase or o.answer) if o.prediction(threshold) else "" for o in sentence]  # had they been answered with spans
+        summary["sentence_questions"] = {
+            "n": len(sentence),
+            "hold_gold": int(held),
+            "span_em": round(100 * float(np.mean([exact_match(a, o.case.golds) for a, o in zip(spans, sentence)])), 2),
+            "span_f1": round(100 * float(np.mean([f1_score(a, o.case.golds) for a, o in zip(spans, sentence)])), 2),
+        }
     sources = sorted({o.case.source for o in outcomes if o.case.source})
     if len(sources) > 1:
         summary["sources"] = {name: by_source([o for o in outcomes if o.case.source == name], threshold) for name in sources}
@@ -156,7 +162,8 @@ def format_table(summary: dict) -> list[str]:
             lines.append(f"{name:<24}{s['n']:>6}{s['right']:>7}{s['wrong']:>7}{s['abstained']:>7}{s['unanswerable_abstained']:>14}{s['f1']:>8.2f}{s['best_f1']:>9.2f}")
     if "sentence_questions" in summary:
         s = summary["sentence_questions"]
-        lines.append(f"why/how/what-is questions: {s['n']}; answers holding a gold answer within {SENTENCE_ANSWER_CHARS} characters: {s['hold_gold']} ({100 * s['hold_gold'] / s['n']:.1f} %)")
+        lines.append(f"why/how/what-is questions: {s['n']}; answers holding a gold answer within {SENTENCE_ANSWER_CHARS} characters: "
+                     f"{s['hold_gold']} ({100 * s['hold_gold'] / s['n']:.1f} %); their spans alone: EM {s['span_em']}, F1 {s['span_f1']}")
     lines.append(f"latency per question: p50 {summary['latency_ms']['p50']} ms, p95 {summary['latency_ms']['p95']} ms")
     if "questions_per_s" in summary:
         lines.append(f"throughput: {summary['questions_per_s']} questions/s")

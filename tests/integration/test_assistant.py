@@ -185,8 +185,11 @@ def test_why_and_what_is_questions_get_the_sentence_that_holds_the_answer(assist
     assert why.kind == "sentence" and "不断的创新投入" in why.answer
     for answer in (definition, why):
         assert article[answer.start : answer.end] == answer.answer == answer.evidence and answer.evidence_start == answer.start
+    assert definition.phrase == "" and definition.to_json()["phrase"] is None  # the text asked it itself: no span of the reader's
+    phrase = why.to_json()["phrase"]  # the reader's own span, inside the sentence
+    assert phrase["text"] == why.phrase == article[phrase["start"] : phrase["end"]] and why.start <= phrase["start"] < phrase["end"] <= why.end
     factoid = assistant.ask(QUESTION)
-    assert factoid.kind == "span" and factoid.answer == "100万辆"
+    assert factoid.kind == "span" and factoid.answer == "100万辆" and factoid.to_json()["phrase"] is None
 
 
 def test_a_change_is_answered_from_what_it_was(assistant):

@@ -67,13 +67,14 @@ def test_why_and_how_questions_are_also_scored_as_the_why_how_set_is():
 
     reason = "花瓶在窑内发生氧化作用，使花瓶变成红橙色。"
     outcomes = [
-        Outcome(Case("w1", "花瓶为什么会变成红橙色？", ["氧化作用"]), reason, 0.9, 0.0),  # the sentence holds the gold
+        Outcome(Case("w1", "花瓶为什么会变成红橙色？", ["氧化作用"]), reason, 0.9, 0.0, phrase="氧化作用"),  # the sentence holds the gold
         Outcome(Case("w2", "花瓶是如何烧制的？", ["窑内"]), "用电炉。", 0.9, 0.0),
         Outcome(Case("w3", "花瓶为什么贵？", ["稀有"]), "稀有" + "。" * 150, 0.9, 0.0),  # over 150 characters
         Outcome(Case("f1", "花瓶是什么颜色？", ["红橙色"]), "红橙色", 0.9, 0.0),  # a factoid: not counted
         Outcome(Case("u1", "花瓶为什么会碎？", []), "", 0.1, 0.0),  # unanswerable: not counted
     ]
     summary = summarise(outcomes, 0.3, False)
-    assert summary["sentence_questions"] == {"n": 3, "hold_gold": 1}
-    assert "why/how/what-is questions: 3; answers holding a gold answer within 150 characters: 1 (33.3 %)" in format_table(summary)
+    # as spans: w1's phrase is exact, w2's answer (no phrase) is wrong, w3's is 稀有 once the metric drops its punctuation
+    assert summary["sentence_questions"] == {"n": 3, "hold_gold": 1, "span_em": 66.67, "span_f1": 66.67}
+    assert "why/how/what-is questions: 3; answers holding a gold answer within 150 characters: 1 (33.3 %); their spans alone: EM 66.67, F1 66.67" in "\n".join(format_table(summary))
     assert "sentence_questions" not in summarise(outcomes[3:4], 0.3, False)
