@@ -178,16 +178,18 @@ def change_origin(question: str, text: str, start: int, end: int) -> tuple[int, 
     return (origin if origin >= 0 else start), end
 
 
-# "respectively": 以A和B为X和Y, A和B分别为X和Y (A is X, B is Y)
-PAIRED = re.compile(r"以(?P<a>[^，,。；;以]+?)(?:和|与|及)(?P<b>[^，,。；;]+?)为(?P<x>[^，,。；;]+?)(?:和|与|及)(?P<y>[^，,。；;]+?)(?=[，,。；;]|$)"
-                    r"|(?P<a2>[^，,。；;]+?)(?:和|与|及)(?P<b2>[^，,。；;]+?)分别(?:为|是)(?P<x2>[^，,。；;]+?)(?:和|与|及)(?P<y2>[^，,。；;]+?)(?=[，,。；;]|$)")
+# "respectively": 以A和B为X和Y, A和B分别为X和Y (A is X, B is Y); each part at most 40 characters
+PART = r"[^，,。；;以]{1,40}?"
+PAIRED = re.compile(rf"以(?P<a>{PART})(?:和|与|及)(?P<b>{PART})为(?P<x>{PART})(?:和|与|及)(?P<y>{PART})(?=[，,。；;]|$)"
+                    rf"|(?P<a2>{PART})(?:和|与|及)(?P<b2>{PART})分别(?:为|是)(?P<x2>{PART})(?:和|与|及)(?P<y2>{PART})(?=[，,。；;]|$)")
+PAIR_REACH = 200  # characters either side of the answer searched for its pair
 
 
 def paired(question: str, text: str, start: int, end: int) -> tuple[int, int]:
     """Of an answer inside a "respectively" pair (以A和B为X和Y), the A or B that the X or Y the
     question names goes with ("需求侧"指什么？ -> B, not the other role); any other answer as it is."""
     left, right = sentence_bounds(text, start, end)
-    for pair in PAIRED.finditer(text, left, right):
+    for pair in PAIRED.finditer(text, max(left, start - PAIR_REACH), min(right, end + PAIR_REACH)):
         if not (pair.start() <= start and end <= pair.end()):
             continue
         a, b, x, y = (pair.span(g) if pair.group(g) is not None else pair.span(g + "2") for g in "abxy")

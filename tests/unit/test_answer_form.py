@@ -128,3 +128,12 @@ def test_an_answer_inside_a_respectively_pair_is_the_member_the_question_names()
     plain = "甲和乙分别为冠军和亚军。"
     assert plain[slice(*chosen_span("谁是亚军？", plain, 3, 5))] == "乙"
     assert chosen_span("谁是亚军？", text, 0, 2) == (0, 2)  # outside the pair: as it is
+
+
+def test_a_pair_is_looked_for_near_the_answer_only():
+    """An uploaded text without punctuation is one "sentence": the pair's search stays near the
+    answer and its parts short (an unbounded pattern took 17 s on 3,000 such characters)."""
+    from qa.answer_form import paired
+
+    text = "甲和乙为丙" * 40_000  # 200,000 characters, no punctuation
+    assert paired("哪个是丙？", text, 100_000, 100_002) == (100_000, 100_002)
