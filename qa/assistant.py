@@ -33,7 +33,7 @@ NO_PASSAGE_BELOW = 0.5  # no passage holds half the question's content (by chara
 def timed(timings: dict[str, float], stage: str):
     started = time.perf_counter()
     yield
-    timings[stage] = time.perf_counter() - started
+    timings[stage] = timings.get(stage, 0.0) + time.perf_counter() - started
 
 
 class Assistant:
@@ -163,11 +163,12 @@ class Assistant:
         answer.timings.update(timings)
         return answer
 
-    def _answers(self, questions: list[str], queries: list[str], hits: list[list[Hit]], reread: bool | None, abstain_below: float | None, keywords_only: bool, timings: dict[str, float]) -> list[Answer]:
-        """Each query read over its hits (all queries' chunks in shared passes, then their
-        sentences again), judged and answered; the stages' seconds go into ``timings``."""
+    def _answers(self, questions: list[str], queries: list[str], hits: list[list[Hit]], reread: bool | None, abstain_below: float | None, keywords_only: bool, timings: dict[str, float], decisive: float | None | str = "default") -> list[Answer]:
+        """Each query read over its hits (all queries' chunks in shared passes, then their sentences
+        again), judged and answered, the stages' seconds added to ``timings``; a query whose early
+        stop the re-reading overturned (now below the policy's threshold) is read again in full."""
         with timed(timings, "read"):
-            readings = self._read_many(queries, hits)
+            readings, early = self._read_many(queries, hits, self.decisive if decisive == "default" else decisive)
         if self.reader.reread if reread is None else reread:
             with timed(timings, "reread"):
                 readings = self.reader.read_sentences([(q, [h.text for h in hs]) for q, hs in zip(queries, hits)], readings)
@@ -175,24 +176,25 @@ class Assistant:
         for question, query, hs, reading in zip(questions, queries, hits, readings):
             answer = self._answer(question, query, self.policy.judge(query, reading.spans, [h.text for h in hs], hs), hs, abstain_below)
             answers.append(replace(answer, keywords_only=True) if keywords_only else answer)
-        return answers
+        redo = [i for i in sorted(early) if answers[i].confidence < self.abstain_below]  # by the policy's threshold, whatever this call's
+        again = self._answers(*([seq[i] for i in redo] for seq in (questions, queries, hits)), reread, abstain_below, keywords_only, timings, None) if redo else []
+        return [dict(zip(redo, again)).get(i, answer) for i, answer in enumerate(answers)]
 
     def _earlier_first(self, turn: Turn, hits: list[Hit]) -> list[Hit]:
         """``hits`` with the passage of ``turn``'s answer first (found by its text when the turn has no offsets)."""
         place = (turn.doc_id, turn.start) if turn.doc_id is not None and turn.start is not None else self.retriever.find(turn.answer)
         first = self.retriever.hit_at(*place) if place else None
-        if first is None:
-            return hits
-        return [first, *(h for h in hits if h.chunk_id != first.chunk_id)][: len(hits)]
+        return hits if first is None else [first, *(h for h in hits if h.chunk_id != first.chunk_id)][: len(hits)]
 
-    def _read_many(self, queries: list[str], hits: list[list[Hit]]) -> list[Reading]:
-        """The reader's spans for each query over its hits' texts, every round one forward pass
-        for all queries. With ``decisive`` set, the chunks are read one at a time, best-ranked
-        first, until the best admissible answer so far has a confidence of at least
-        ``decisive``: most questions are settled by one chunk's tokens."""
+    def _read_many(self, queries: list[str], hits: list[list[Hit]], decisive: float | None) -> tuple[list[Reading], set[int]]:
+        """The reader's spans for each query over its hits' texts (every round one forward pass for
+        all queries), and the queries settled before their last chunk. With ``decisive``, chunks
+        are read one at a time, best-ranked first, until the best admissible answer so far has a
+        confidence of at least ``decisive``: most questions are settled by one chunk's tokens."""
         contexts = [[h.text for h in hs] for hs in hits]
-        if self.decisive is None:
-            return self.reader.run_batch(list(zip(queries, contexts)), reread=False)
+        if decisive is None:
+            return self.reader.run_batch(list(zip(queries, contexts)), reread=False), set()
+        early: set[int] = set()
         spans: list[list[Span]] = [[] for _ in queries]
         reading = [i for i, c in enumerate(contexts) if c]
         for index in range(max(map(len, contexts), default=0)):
@@ -204,10 +206,12 @@ class Assistant:
             for i, new in zip(reading, found):
                 spans[i] = sorted(spans[i] + [replace(s, context_index=index) for s in new.spans], key=lambda s: s.score, reverse=True)
                 judgement = self.policy.judge(queries[i], spans[i], contexts[i], hits[i])
-                if not (judgement and judgement.confidence >= self.decisive):
+                if not (judgement and judgement.confidence >= decisive):
                     unsettled.append(i)
+                elif index + 1 < len(contexts[i]):
+                    early.add(i)
             reading = unsettled
-        return [Reading(found[:TOP_N]) for found in spans]
+        return [Reading(found[:TOP_N]) for found in spans], early
 
     def _answer(self, question: str, query: str, judgement: Judgement | None, hits: list[Hit], abstain_below: float | None) -> Answer:
         """The answer in document coordinates, with its evidence sentence (for a sentence

@@ -192,6 +192,13 @@ def test_why_and_what_is_questions_get_the_sentence_that_holds_the_answer(assist
     assert factoid.kind == "span" and factoid.answer == "100万辆" and factoid.to_json()["phrase"] is None
 
 
+def test_an_early_stop_that_the_rereading_overturns_is_read_in_full(assistant):
+    """The first chunks' best span settles the reading, its sentence read alone rejects it; the
+    answer is in the third chunk, which only a full reading sees."""
+    answer = assistant.ask("重庆如何让创新链离产业链更近？")
+    assert answer.kind == "sentence" and "物理性“搬到”产业链身边" in answer.answer and answer.timings["read"] > 0
+
+
 def test_a_change_is_answered_from_what_it_was(assistant):
     change = assistant.ask("“十五五”时期重庆的发展动能有什么变化？")
     assert change.kind == "span" and change.answer.startswith("从主要依靠传统要素驱动加快转向创新驱动")
