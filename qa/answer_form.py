@@ -173,9 +173,9 @@ def change_origin(question: str, text: str, start: int, end: int) -> tuple[int, 
     (从主要依靠传统要素驱动…); any other answer as it is."""
     if not CHANGE_QUESTION.search(question) or not CHANGE_TO.search(text, start, end):
         return start, end
-    clause = max((m.end() for m in (*CLAUSE_BREAK.finditer(text, 0, start), *SENTENCE_END.finditer(text, 0, start))), default=0)
-    origin = text.rfind("从", clause, start)
-    return (origin if origin >= 0 else start), end
+    origin = text.rfind("从", 0, start)
+    in_clause = origin >= 0 and not CLAUSE_BREAK.search(text, origin, start) and not SENTENCE_END.search(text, origin, start)
+    return (origin if in_clause else start), end
 
 
 # "respectively": 以A和B为X和Y, A和B分别为X和Y (A is X, B is Y); each part at most 40 characters

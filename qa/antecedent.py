@@ -28,10 +28,12 @@ def antecedent(reader, question: str, text: str, start: int, end: int) -> tuple[
     """Where the answer ``text[start:end]`` stands in a sentence that points back to what
     ``question`` asks for, the reader's answer to "what is <that phrase>" in the sentence
     before (its edges in ``text``); ``None`` otherwise."""
+    if not ASKED.search(question):  # most questions ask for no such thing: the document is not read
+        return None
     left, right = sentence_bounds(text, start, end, FULL_STOP)  # 细看这份榜单，…理论；从…平台……突破。
     phrase = pointing_back(question, text[left:right])
-    before = text[:left].rstrip()
-    if phrase is None or not before:
+    before = text[:left].rstrip() if phrase else ""
+    if not before:
         return None
     previous = max(sentence_bounds(text, len(before) - 1, len(before) - 1, FULL_STOP)[0], left - BEFORE_CHARS)
     best = reader.run(f"{phrase}是什么？", [text[previous:left]], reread=False).best

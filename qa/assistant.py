@@ -177,8 +177,8 @@ class Assistant:
             answer = self._answer(question, query, self.policy.judge(query, reading.spans, [h.text for h in hs], hs), hs, abstain_below)
             answers.append(replace(answer, keywords_only=True) if keywords_only else answer)
         redo = [i for i in sorted(early) if answers[i].confidence < self.abstain_below]  # by the policy's threshold, whatever this call's
-        again = self._answers(*([seq[i] for i in redo] for seq in (questions, queries, hits)), reread, abstain_below, keywords_only, timings, None) if redo else []
-        return [dict(zip(redo, again)).get(i, answer) for i, answer in enumerate(answers)]
+        again = dict(zip(redo, self._answers(*([seq[i] for i in redo] for seq in (questions, queries, hits)), reread, abstain_below, keywords_only, timings, None))) if redo else {}
+        return [again.get(i, answer) for i, answer in enumerate(answers)]
 
     def _earlier_first(self, turn: Turn, hits: list[Hit]) -> list[Hit]:
         """``hits`` with the passage of ``turn``'s answer first (found by its text when the turn has no offsets)."""
@@ -226,9 +226,8 @@ class Assistant:
         if echo:  # the text asks the question itself, and its next sentence answers it
             (hit, start), end = echo, echo[1]
         text = self.retriever.document_text(hit.doc_id)
-        phrase = (None, None)
+        phrase = (start, end) if kind == "sentence" and not echo else (None, None)  # a sentence answer: the reader's span inside it
         if kind == "sentence":
-            phrase = (None, None) if echo else (start, end)  # the reader's span, inside its sentence
             start, end = sentence_answer(text, start, max(end, start + 1))
             evidence, evidence_start = text[start:end], start
         else:
