@@ -19,6 +19,7 @@ WHEN_QUESTION = re.compile(r"什么时候|什么时间|什么时期|何时|哪�
 DATE_REST = {"年": re.compile(r"\d{1,2}月(?:\d{1,2}日)?"), "月": re.compile(r"\d{1,2}日")}
 SENTENCE_END = re.compile(r"[。！？；!?;\n]")
 FULL_STOP = re.compile(r"[。！？!?\n]")  # a sentence's end, not a semicolon's
+SENTENCE_WINDOW = 256  # characters first searched back for a sentence's start (ends are single characters)
 
 NUMERAL = re.compile(r"[\d零〇一二三四五六七八九十百千万亿两半数少]")  # 少: 很少, 极少
 CLAUSE_BREAK = re.compile(r"[，,；;：:]")
@@ -130,8 +131,16 @@ def shape_span(question: str, context: str, a: int, b: int) -> tuple[int, int]:
 
 def sentence_bounds(text: str, start: int, end: int, ends: re.Pattern = SENTENCE_END) -> tuple[int, int]:
     """``[left, right)`` of the sentence(s) of ``text`` holding ``[start, end)``, leading spaces
-    skipped; ``ends``: what ends a sentence (default: a full stop, a semicolon or a line break)."""
-    left = max((m.end() for m in ends.finditer(text, 0, start)), default=0)
+    skipped; ``ends``: what ends a sentence, one character (default: a full stop, a semicolon or
+    a line break)."""
+    left, reach, window = 0, start, SENTENCE_WINDOW
+    while reach > 0:  # the last end before ``start``, looked for backwards in windows that double
+        low = max(0, reach - window)
+        found = [m.end() for m in ends.finditer(text, low, reach)]
+        if found:
+            left = found[-1]
+            break
+        reach, window = low, 2 * window
     right = next((m.end() for m in ends.finditer(text, end)), len(text))
     while left < start and text[left].isspace():
         left += 1

@@ -137,3 +137,14 @@ def test_a_pair_is_looked_for_near_the_answer_only():
 
     text = "甲和乙为丙" * 40_000  # 200,000 characters, no punctuation
     assert paired("哪个是丙？", text, 100_000, 100_002) == (100_000, 100_002)
+
+
+def test_a_sentence_start_far_back_is_found_across_search_windows():
+    from qa.answer_form import FULL_STOP, SENTENCE_WINDOW, sentence_bounds
+
+    for gap in (0, 1, SENTENCE_WINDOW - 1, SENTENCE_WINDOW, SENTENCE_WINDOW + 1, 5 * SENTENCE_WINDOW):
+        text = "甲。" + "乙" * gap + "丙；丁。戊"
+        at = text.index("丁")
+        assert sentence_bounds(text, at, at + 1) == (text.index("丁"), text.index("戊"))  # after the semicolon
+        assert sentence_bounds(text, at, at + 1, FULL_STOP) == (2, text.index("戊"))  # back to the first 。
+    assert sentence_bounds("乙" * 3000, 2500, 2501) == (0, 3000)  # no end anywhere: the whole text
