@@ -66,7 +66,7 @@ def prefix(corpus: Path, size: str) -> dict[str, Path]:
 def cmrc_questions(corpus: Path, size: str, data: Path) -> list[tuple]:
     """``(example, doc_id)`` for each CMRC dev question whose paragraph is among the archive's
     first ``size``: the file that holds it is the gold paragraph."""
-    from qa.squad import load_squad
+    from qa.ingest.squad_files import load_squad
 
     files = {(corpus / d).read_text(encoding="utf-8"): d for d in prefix(corpus, size) if d.startswith("cmrc2018_dev/")}
     return [(e, files[e.context]) for e in load_squad(data / "dev" / "cmrc2018_dev.json") if e.context in files]
@@ -81,9 +81,9 @@ def disk_mb(uri: str) -> float:
 
 
 def cmd_build(args) -> dict:
-    from qa.archive import store_meta, sync
-    from qa.embedder import Embedder
-    from qa.store import open_store
+    from qa.retrieval.archive_sync import store_meta, sync
+    from qa.encoders.embedder import Embedder
+    from qa.retrieval.stores import open_store
 
     embedder = Embedder()
     store = open_store(args.store, store_meta(embedder))
@@ -95,12 +95,12 @@ def cmd_build(args) -> dict:
 
 def cmd_copy(args) -> dict:
     """The chunks and vectors of a FAISS folder into a Milvus store (the same vectors, no embedding)."""
-    from qa.archive import store_meta
-    from qa.chunks import Chunk
-    from qa.corpus import Document
-    from qa.embedder import Embedder
-    from qa.store import open_store
-    from qa.store.folder import FolderStore
+    from qa.retrieval.archive_sync import store_meta
+    from qa.ingest.chunks import Chunk
+    from qa.ingest.corpus import Document
+    from qa.encoders.embedder import Embedder
+    from qa.retrieval.stores import open_store
+    from qa.retrieval.stores.faiss_folder import FolderStore
 
     meta = store_meta(Embedder())
     source, target = FolderStore(args.corpus, meta), open_store(args.store, meta)
@@ -128,14 +128,14 @@ def cmd_copy(args) -> dict:
 
 
 def cmd_query(args) -> dict:
-    from qa.archive import store_meta
+    from qa.retrieval.archive_sync import store_meta
     from qa.assistant import Assistant
-    from qa.embedder import Embedder
-    from qa.metrics import f1_score
-    from qa.reader import READER_WEIGHTS, Reader
-    from qa.retriever import Retriever
+    from qa.encoders.embedder import Embedder
+    from qa.evaluation.metrics import f1_score
+    from qa.reading.reader import READER_WEIGHTS, Reader
+    from qa.retrieval.retriever import Retriever
     from qa.settings import defaults
-    from qa.store import memory, open_store
+    from qa.retrieval.stores import memory, open_store
 
     memory.EXACT_LIMIT = args.exact_limit
     found_in = cmrc_questions(args.corpus, args.size, args.data)
@@ -171,7 +171,7 @@ def cmd_query(args) -> dict:
 def embed_timed(embedder, texts: list[str]) -> tuple[np.ndarray, float, float]:
     """Vectors of ``texts`` by the pipeline, its seconds, and the seconds of its forward passes
     alone over the same batches (the floor: no tokenizing, lookup, pooling or writing)."""
-    from qa.embedder import mean_pooled
+    from qa.encoders.embedder import mean_pooled
 
     graph = embedder.passage_graph
     vectors = np.zeros((len(texts), 384), np.float32)
@@ -189,10 +189,10 @@ def embed_timed(embedder, texts: list[str]) -> tuple[np.ndarray, float, float]:
 def cmd_floor(args) -> dict:
     """Passage embedding against its floor, fp32 and int8, over the chunks of a size's prefix;
     and whether int8 vectors keep dense recall@5 of the gold paragraph on CMRC dev questions."""
-    from qa.archive import keyed_chunks
-    from qa.corpus import read_document
-    from qa.embedder import Embedder
-    from qa.store.memory import faiss_index
+    from qa.retrieval.archive_sync import keyed_chunks
+    from qa.ingest.corpus import read_document
+    from qa.encoders.embedder import Embedder
+    from qa.retrieval.stores.memory import faiss_index
 
     inside = prefix(args.corpus, args.size)
     chunks = [c for doc_id, path in inside.items() for c in keyed_chunks(read_document(path, doc_id), 300, 0)]
@@ -217,11 +217,11 @@ def cmd_upload(args) -> dict:
     """A text of ``--chars`` characters (the archive's paragraphs, joined) uploaded as the app
     does: seconds to the first answer (keywords only), to the whole index, and the floor time."""
     from qa.assistant import Assistant
-    from qa.chunks import split_documents
-    from qa.corpus import Document
-    from qa.embedder import Embedder
-    from qa.squad import load_squad
-    from qa.upload import Indexer
+    from qa.ingest.chunks import split_documents
+    from qa.ingest.corpus import Document
+    from qa.encoders.embedder import Embedder
+    from qa.ingest.squad_files import load_squad
+    from qa.retrieval.uploads import Indexer
 
     order = json.loads((args.corpus / ORDER_FILE).read_text(encoding="utf-8"))
     parts, total = [], 0
@@ -253,7 +253,7 @@ def cmd_questions(args) -> dict:
     """``--questions`` questions from each held-out file (squad2_zh dev: as many answerable as
     unanswerable), with their source and own paragraph, for ``qa eval OUT --store ARCHIVE``
     (open mode, per source) and ``--mode reader``. Written outside the project: the data is not committed."""
-    from qa.squad import load_squad
+    from qa.ingest.squad_files import load_squad
 
     rows = []
     for name in ("cmrc2018_dev", "squad2_zh_dev"):

@@ -30,9 +30,9 @@ import time
 from pathlib import Path
 
 from eval.paths import QUESTIONS, ROOT, add_data_arg
-from qa.evaluate import load_cases
-from qa.metrics import f1_score
-from qa.scores import percentile
+from qa.evaluation.runner import load_cases
+from qa.evaluation.metrics import f1_score
+from qa.evaluation.summary import percentile
 
 AVX2_VIEW = {"ONEDNN_MAX_CPU_ISA": "AVX2", "MKL_ENABLE_INSTRUCTIONS": "AVX2"}
 STAGES = ("retrieve", "read", "reread", "total")
@@ -41,7 +41,7 @@ STAGES = ("retrieve", "read", "reread", "total")
 def window_seconds(forward, tokenizer, text: str, repeats: int = 10) -> float:
     """Median time of ``forward(windows)`` over one full 384-token window of ``text``
     (``forward``: a reader's ``logits``, or :func:`plain_torch_pass`)."""
-    from qa.spans import MAX_LENGTH, encode_windows
+    from qa.reading.windows import MAX_LENGTH, encode_windows
 
     one = encode_windows(tokenizer, ["长安汽车新能源汽车年销量突破了多少？"], [text], MAX_LENGTH).select(slice(0, 1))
     assert one.attention_mask.sum() == MAX_LENGTH
@@ -69,8 +69,8 @@ def floor_seconds() -> float:
     """One plain torch fp32 e5 pass over one full 384-token window, best of 1 and 2 threads,
     in a child process with spinning OpenMP threads (the fastest plain setting on an idle machine)."""
     code = (
-        "import json, torch; from qa.backends import READER_WEIGHTS, load_model; from qa.e5.folder import load_word_embeddings\n"
-        "from qa.e5.tokens import load_tokenizer; from qa.corpus import BUNDLED_ARTICLE; from qa.settings import defaults\n"
+        "import json, torch; from qa.encoders.reader_backends import READER_WEIGHTS, load_model; from qa.encoders.e5.model_files import load_word_embeddings\n"
+        "from qa.encoders.e5.tokens import load_tokenizer; from qa.ingest.corpus import BUNDLED_ARTICLE; from qa.settings import defaults\n"
         "from eval.bench import plain_torch_pass, window_seconds\n"
         "cache = defaults().cache; model = load_model(cache, READER_WEIGHTS, load_word_embeddings(cache))\n"
         "forward, tokenizer, text, best = plain_torch_pass(model), load_tokenizer(cache), BUNDLED_ARTICLE.read_text(encoding='utf-8'), []\n"
@@ -118,7 +118,7 @@ def busy_neighbour() -> subprocess.Popen:
 def measure(quick: bool) -> dict:
     """Idle and noisy-neighbour timings, the floor and the article F1 in this process."""
     from qa.assistant import Assistant
-    from qa.cpu import int8_dot_products, plan
+    from qa.encoders.cpu import int8_dot_products, plan
     from qa.settings import apply_threads, defaults
 
     apply_threads(defaults())  # as the CLI and the app do, before torch loads
@@ -167,7 +167,7 @@ def fresh_process() -> tuple[float, float]:
     """In a new process (index cached): seconds from launch to the first answer, and the
     peak RSS in MB (VmHWM) after it has answered every question of the eval set."""
     code = (
-        "import json, time; from qa import Assistant; from qa.evaluate import load_cases; from qa.settings import apply_threads, defaults\n"
+        "import json, time; from qa import Assistant; from qa.evaluation.runner import load_cases; from qa.settings import apply_threads, defaults\n"
         "apply_threads(defaults()); a = Assistant(); a.ask('长安汽车新能源汽车年销量突破了多少？'); first = time.time()\n"
         f"[a.ask(c.question) for c in load_cases({str(QUESTIONS)!r})]\n"
         "hwm = next(line for line in open('/proc/self/status') if line.startswith('VmHWM'))\n"
@@ -182,11 +182,11 @@ def fresh_process() -> tuple[float, float]:
 def large_corpus(quick: bool, data: Path) -> dict:
     """Answer timings over the article plus the CMRC 2018 dev paragraphs (about 100x)."""
     from qa.assistant import Assistant
-    from qa.corpus import BUNDLED_ARTICLE, Document
-    from qa.embedder import Embedder
-    from qa.reader import Reader
-    from qa.retriever import Retriever
-    from qa.squad import squad_paragraphs
+    from qa.ingest.corpus import BUNDLED_ARTICLE, Document
+    from qa.encoders.embedder import Embedder
+    from qa.reading.reader import Reader
+    from qa.retrieval.retriever import Retriever
+    from qa.ingest.squad_files import squad_paragraphs
 
     docs = [Document(BUNDLED_ARTICLE.name, BUNDLED_ARTICLE.read_text(encoding="utf-8"))]
     docs += [Document(f"cmrc-dev-{i}", p) for i, p in enumerate(squad_paragraphs(data / "dev" / "cmrc2018_dev.json"))]

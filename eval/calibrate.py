@@ -7,7 +7,7 @@ with each source held out in turn.
 The product's path answers every question (never abstaining: the threshold is applied when
 scoring): the sources file's questions over the archive ``--store`` (CMRC dev, squad2_zh dev
 with its unanswerable questions), and the article set over the article. Each best admissible
-answer gives its :class:`qa.confidence.Signals` features: the reader's margin, the support of
+answer gives its :class:`qa.answering.calibration.Signals` features: the reader's margin, the support of
 the question in the passage, the passage's place among those read and its dense and BM25
 ranks, the answer's length. Logistic regression fits P(the answer is right: F1 >= 0.5 on an
 answerable question, never on an unanswerable one); the threshold is the one with the best
@@ -30,8 +30,8 @@ from pathlib import Path
 import numpy as np
 
 from eval.paths import QUESTIONS, ROOT
-from qa.confidence import CALIBRATION_FILE, FEATURES, Calibration
-from qa.metrics import exact_match, f1_score
+from qa.answering.calibration import CALIBRATION_FILE, FEATURES, Calibration
+from qa.evaluation.metrics import exact_match, f1_score
 
 ARTICLE = "article"
 
@@ -39,7 +39,7 @@ ARTICLE = "article"
 def collect(store: str, questions: Path) -> list[dict]:
     """Every question answered in open mode: source, golds, answer and its features."""
     from qa.assistant import Assistant
-    from qa.evaluate import answer_all, load_cases
+    from qa.evaluation.runner import answer_all, load_cases
 
     rows = []
     for assistant, cases in ((Assistant.from_corpus(store=store), load_cases(questions)), (Assistant.from_corpus(), load_cases(QUESTIONS))):

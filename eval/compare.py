@@ -20,8 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.evaluate import Case, load_cases
-from qa.metrics import exact_match, f1_score
+from qa.evaluation.runner import Case, load_cases
+from qa.evaluation.metrics import exact_match, f1_score
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
 """Fusion measured on saved rankings: recall@1/3/5 and MRR of plain RRF against RRF that keeps a
-decisive first hit first, for several decisive leads (:mod:`qa.fusion`).
+decisive first hit first, for several decisive leads (:mod:`qa.retrieval.fusion`).
 
     python -m eval.fusion [--store URI --corpus-dir DIR] [--limit N]
 
@@ -19,8 +19,8 @@ from pathlib import Path
 from eval.identifier import QUESTIONS as IDENTIFIER_QUESTIONS
 from eval.identifier import identifier_text
 from eval.paths import QUESTIONS, add_data_arg
-from qa.fusion import fuse
-from qa.scores import recall_mrr
+from qa.retrieval.fusion import fuse
+from qa.evaluation.summary import recall_mrr
 
 LEADS = (None, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6)
 
@@ -39,9 +39,9 @@ def scores(collected, decisive_lead) -> dict:
 
 
 def squad_set(path: Path, embedder, limit: int):
-    from qa.corpus import Document
-    from qa.retriever import Retriever
-    from qa.squad import load_squad, squad_paragraphs
+    from qa.ingest.corpus import Document
+    from qa.retrieval.retriever import Retriever
+    from qa.ingest.squad_files import load_squad, squad_paragraphs
 
     retriever = Retriever(documents=[Document(f"p{i}", t) for i, t in enumerate(squad_paragraphs(path))], embedder=embedder)
     examples = [e for e in load_squad(path) if e.answers][:limit]
@@ -56,10 +56,10 @@ def main() -> None:
     add_data_arg(parser)
     args = parser.parse_args()
 
-    from qa.corpus import Document
-    from qa.embedder import Embedder
-    from qa.evaluate import load_cases
-    from qa.retriever import Retriever
+    from qa.ingest.corpus import Document
+    from qa.encoders.embedder import Embedder
+    from qa.evaluation.runner import load_cases
+    from qa.retrieval.retriever import Retriever
 
     embedder = Embedder()
     sets = {}

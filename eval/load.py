@@ -30,9 +30,9 @@ from pathlib import Path
 import numpy as np
 
 from eval.paths import QUESTIONS, ROOT
-from qa.corpus import BUNDLED_ARTICLE as ARTICLE
-from qa.cpu import usable_cores
-from qa.evaluate import load_cases
+from qa.ingest.corpus import BUNDLED_ARTICLE as ARTICLE
+from qa.encoders.cpu import usable_cores
+from qa.evaluation.runner import load_cases
 
 
 def free_port() -> int:
@@ -192,7 +192,7 @@ def main() -> None:
 
 
 def _cpu() -> str:
-    from qa.cpu import cpu_flags
+    from qa.encoders.cpu import cpu_flags
 
     return cpu_flags()[0]
 

@@ -22,9 +22,9 @@ from pathlib import Path
 import numpy as np
 
 from eval.paths import QUESTIONS
-from qa.evaluate import load_cases
-from qa.metrics import f1_score
-from qa.scores import percentile
+from qa.evaluation.runner import load_cases
+from qa.evaluation.metrics import f1_score
+from qa.evaluation.summary import percentile
 from qa.settings import defaults
 
 
@@ -37,8 +37,8 @@ def export_reader(folder: Path, cache: Path) -> Path:
     from safetensors.torch import load_file
     from transformers import AutoTokenizer, BertConfig, BertForQuestionAnswering
 
-    from qa.backends import READER_WEIGHTS
-    from qa.e5.folder import ensure_model
+    from qa.encoders.reader_backends import READER_WEIGHTS
+    from qa.encoders.e5.model_files import ensure_model
 
     base = ensure_model(cache)
     model = BertForQuestionAnswering(BertConfig.from_pretrained(str(base)))
@@ -56,7 +56,7 @@ def check_same_logits(folder: Path, assistant) -> float:
     import torch
     from transformers import AutoModelForQuestionAnswering
 
-    from qa.spans import encode_windows
+    from qa.reading.windows import encode_windows
 
     exported = AutoModelForQuestionAnswering.from_pretrained(str(folder)).eval()
     windows = encode_windows(assistant.reader.tokenizer, ["长安汽车新能源汽车年销量突破了多少？"], [assistant.retriever.chunks[10].text])
@@ -84,8 +84,8 @@ def haystack_pipeline(assistant, reader_folder: Path, k: int):
     from haystack.document_stores.in_memory import InMemoryDocumentStore
     from haystack.utils import ComponentDevice
 
-    from qa.e5 import PASSAGE_PREFIX, QUERY_PREFIX
-    from qa.e5.folder import ensure_model
+    from qa.encoders.e5 import PASSAGE_PREFIX, QUERY_PREFIX
+    from qa.encoders.e5.model_files import ensure_model
 
     cpu = ComponentDevice.from_str("cpu")
     e5 = str(ensure_model(defaults().cache))
@@ -114,7 +114,7 @@ def haystack_pipeline(assistant, reader_folder: Path, k: int):
 
 def main() -> None:
     from qa.assistant import Assistant
-    from qa.cpu import plan
+    from qa.encoders.cpu import plan
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--limit", type=int, help="only the first N questions")

@@ -13,11 +13,11 @@ import time
 from pathlib import Path
 
 from eval.paths import QUESTIONS
-from qa.chunks import CHUNK_OVERLAP, CHUNK_SIZE
-from qa.embedder import Embedder
-from qa.evaluate import Case, load_cases
-from qa.retriever import MODES, Retriever
-from qa.scores import first_relevant_rank, percentile, recall_mrr
+from qa.ingest.chunks import CHUNK_OVERLAP, CHUNK_SIZE
+from qa.encoders.embedder import Embedder
+from qa.evaluation.runner import Case, load_cases
+from qa.retrieval.retriever import MODES, Retriever
+from qa.evaluation.summary import first_relevant_rank, percentile, recall_mrr
 
 
 def measure(retriever: Retriever, cases: list[Case]) -> dict[str, dict[str, float]]:

@@ -1,4 +1,6 @@
-"""Question answering over a Chinese news article: corpus → chunks → index → retriever → reader → assistant.
+"""Question answering over Chinese text, in packages that follow the data path: text → ingest →
+encoders → retrieval → reading → answering → conversation → the assistant → frontends
+(with evaluation and training beside).
 
 Heavy libraries load lazily, and ``import qa`` is cheap and changes nothing in ``os.environ``
 (the CLI and the app apply the thread settings: :func:`qa.settings.apply_threads`).
@@ -9,14 +11,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from qa.answer import Answer
     from qa.assistant import Assistant
-    from qa.chunks import Chunk
-    from qa.fusion import Hit
-    from qa.retriever import Retriever
+    from qa.ingest.chunks import Chunk
+    from qa.retrieval.retriever import Retriever
+    from qa.types import Answer, Hit
 
 __all__ = ["Answer", "Assistant", "Chunk", "Hit", "Retriever"]
-_HOMES = {"Answer": "qa.answer", "Assistant": "qa.assistant", "Chunk": "qa.chunks", "Hit": "qa.fusion", "Retriever": "qa.retriever"}
+_HOMES = {"Answer": "qa.types", "Assistant": "qa.assistant", "Chunk": "qa.ingest.chunks", "Hit": "qa.types", "Retriever": "qa.retrieval.retriever"}
 
 
 def __getattr__(name: str):

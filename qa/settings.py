@@ -1,9 +1,10 @@
 """Runtime settings, resolved once: defaults, then the environment, then explicit flags.
 
 :func:`resolve` builds one frozen :class:`Settings`; the CLI and the app resolve it at start
-and pass it down (``Assistant.from_corpus(settings=...)``), and library components that are
-given no value take :func:`defaults` (the environment over the defaults, read once per
-process). ``Settings.sources`` says where each value came from (``qa info`` prints it).
+and pass it down (``Assistant.from_corpus(settings=...)``). An :class:`~qa.assistant.Assistant`
+given none takes :func:`defaults` (the environment over the defaults, read once per process)
+and keeps it; the stages below it are given their values and read no settings themselves.
+``Settings.sources`` says where each value came from (``qa info`` prints it).
 
 Nothing here writes ``os.environ`` on import: :func:`apply_threads` sets the OpenMP variables,
 and only the CLI and the app call it, before the first model loads.
@@ -16,7 +17,15 @@ import os
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
-from qa.cpu import PRECISIONS, plan, usable_cores
+from qa.encoders.cache_files import default_cache
+from qa.encoders.cpu import PRECISIONS, plan, usable_cores
+
+# tunables: the defaults of the settings below, which the stages take when built alone
+TOP_N = 5  # spans the reader keeps per question
+SETTLED_GAP = 2.0  # a best span ahead of the next by more than this is not read again (docs/models.md, "Reading twice")
+FUSION_LEAD = 0.3  # a ranking whose first hit leads by this much keeps it first in the fusion (None: plain RRF)
+NO_PASSAGE_BELOW = 0.5  # no passage holds this share of the question's content (by characters): abstain with no_passage
+SENTENCE_ANSWER_CHARS = 150  # longest sentence answer (narrowed to the clauses around the span); evaluation scores why/how answers within it
 
 ENVIRONMENT = {  # setting -> the variable that sets it
     "cache": "QA_CACHE",
@@ -41,8 +50,18 @@ class Settings:
     reread: bool = True  # read the top spans again in their sentences (README, "Reading twice")
     max_question_chars: int = 2000
     max_document_chars: int = 200_000  # a pasted or uploaded text
-    store: str | None = None  # an archive to answer from: a folder (FAISS), a .db file (Milvus Lite), http://host:19530 (qa.store)
+    store: str | None = None  # an archive to answer from: a folder (FAISS), a .db file (Milvus Lite), http://host:19530 (qa.retrieval.stores)
+    top_n: int = TOP_N
+    settled_gap: float = SETTLED_GAP
+    fusion_lead: float | None = FUSION_LEAD
+    no_passage_below: float = NO_PASSAGE_BELOW
+    sentence_answer_chars: int = SENTENCE_ANSWER_CHARS
     sources: dict[str, str] = field(default_factory=dict, compare=False)  # setting -> "default", "$VAR" or "flag"
+
+    def __post_init__(self):
+        for name in ("k", "threads", "top_n", "max_question_chars", "max_document_chars", "sentence_answer_chars"):
+            if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
+                raise ValueError(f"{name} must be a whole number >= 1, not {getattr(self, name)!r}")
 
     def lines(self) -> list[str]:
         """``name = value (source)``, one line per setting."""
@@ -78,11 +97,11 @@ def _parse(name: str, text: str):
 
 def resolve(env: dict[str, str] | None = None, cpuinfo: str | None = None, **flags) -> Settings:
     """Defaults, overridden by the environment ``env`` (default: ``os.environ``), overridden by
-    ``flags`` whose value is not ``None``. Precision defaults to :func:`qa.cpu.plan`'s choice
+    ``flags`` whose value is not ``None``. Precision defaults to :func:`qa.encoders.cpu.plan`'s choice
     for this CPU, threads to the cores this process may use."""
     env = os.environ if env is None else env
     chosen = plan(env, cpuinfo)
-    values = {"cache": Path.home() / ".cache" / "qa", "precision": chosen.precision, "threads": usable_cores()}
+    values = {"cache": default_cache({}), "precision": chosen.precision, "threads": usable_cores()}
     sources = {"precision": f"default: {chosen.reason}"} if chosen.reason != "QA_PRECISION" else {"precision": "$QA_PRECISION"}
     for name, variable in ENVIRONMENT.items():
         if env.get(variable, "").strip():
@@ -124,19 +143,3 @@ def apply_threads(settings: Settings) -> None:
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     os.environ.setdefault("GOMP_SPINCOUNT", "10000")
     os.environ.setdefault("OMP_NUM_THREADS", str(settings.threads))
-
-
-def offline() -> None:
-    """Forbid any model-hub access (every model comes from a package or this repo); set when
-    the e5 model folder is first used, never on import."""
-    for flag in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE"):
-        os.environ[flag] = "1"
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-
-
-def quiet_transformers() -> None:
-    """Silence transformers' load reports and weight-loading progress bars."""
-    from transformers.utils import logging
-
-    logging.set_verbosity_error()
-    logging.disable_progress_bar()

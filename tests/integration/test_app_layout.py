@@ -1,6 +1,6 @@
 """The chat page's wiring, without a server: every event that runs the model waits in one queue."""
 
-from qa.app.layout import MODEL, build_app
+from qa.frontends.app.layout import MODEL, build_app
 
 
 def test_every_event_that_runs_the_model_waits_in_one_queue(assistant):

@@ -8,16 +8,16 @@ import pytest
 
 from eval.identifier import identifier_text
 from eval.paths import QUESTIONS
-from qa.archive import archive_ids, sync
-from qa.corpus import BUNDLED_ARTICLE, Document
-from qa.retriever import Retriever
+from qa.retrieval.archive_sync import archive_ids, sync
+from qa.ingest.corpus import BUNDLED_ARTICLE, Document
+from qa.retrieval.retriever import Retriever
 
 CASES = [json.loads(line) for line in QUESTIONS.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 def built(uri: str, embedder) -> Retriever:
-    from qa.archive import store_meta
-    from qa.store import open_store
+    from qa.retrieval.archive_sync import store_meta
+    from qa.retrieval.stores import open_store
 
     store = open_store(uri, store_meta(embedder))
     sync(store, archive_ids([BUNDLED_ARTICLE]), embedder, progress=False)
@@ -64,14 +64,14 @@ def test_milvus_answers_as_the_in_process_index(milvus_retriever, assistant):
 
 
 def test_a_long_text_answers_from_keywords_while_its_dense_side_is_built(embedder, assistant, monkeypatch, tmp_path):
-    import qa.upload
+    import qa.retrieval.uploads
     from qa.assistant import Assistant
 
-    monkeypatch.setattr(qa.upload, "KEYWORDS_FIRST_CHUNKS", 8)
+    monkeypatch.setattr(qa.retrieval.uploads, "KEYWORDS_FIRST_CHUNKS", 8)
     monkeypatch.setattr(embedder, "cache", tmp_path)  # no index of this text in the cache yet
     text = identifier_text(300)
     started = time.perf_counter()
-    retriever, dense = qa.upload.Indexer(embedder).retriever([Document("dams.txt", text)])
+    retriever, dense = qa.retrieval.uploads.Indexer(embedder).retriever([Document("dams.txt", text)])
     first = Assistant(retriever, assistant.reader).ask("青石镇第234号水电站的装机容量是多少？")
     assert first.answer == "1234千瓦" and first.keywords_only and first.to_json()["keywords_only"]
     assert time.perf_counter() - started < 10
@@ -79,5 +79,5 @@ def test_a_long_text_answers_from_keywords_while_its_dense_side_is_built(embedde
     assert not retriever.keywords_only and len(retriever.store.dense(embedder.query("水电站"), 3)) == 3
     later = Assistant(retriever, assistant.reader).ask("青石镇第234号水电站的装机容量是多少？")
     assert later.answer == "1234千瓦" and not later.keywords_only  # BM25's decisive hit stays first beside dense
-    again, pending = qa.upload.Indexer(embedder).retriever([Document("dams.txt", text)])  # the same text: found by its hash
+    again, pending = qa.retrieval.uploads.Indexer(embedder).retriever([Document("dams.txt", text)])  # the same text: found by its hash
     assert pending is None and not again.keywords_only

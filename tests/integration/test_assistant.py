@@ -2,7 +2,8 @@ import json
 
 import pytest
 
-from qa.answer import ABSTAIN_MESSAGE, ABSTAIN_REASONS
+from qa.answering.abstention import MESSAGE as ABSTAIN_MESSAGE
+from qa.answering.abstention import REASONS as ABSTAIN_REASONS
 from qa.settings import defaults
 from tests.conftest import QUESTION
 
@@ -80,7 +81,7 @@ def test_threshold_is_a_per_call_override(assistant):
      ("有几个综合体？", "五个", True), ("有几个综合体？", "综合体", False), ("由哪几个部分组成？", "站房、站台", True), ("是谁？", "刘益安", True)],
 )
 def test_how_many_questions_need_a_numeral(question, answer, fits):
-    from qa.answer_form import admits
+    from qa.answering.question_types import admits
 
     assert admits(question, answer) is fits
 
@@ -126,7 +127,7 @@ def test_answer_carries_its_stage_timings(assistant):
 
 def test_calibration_is_read_from_the_shipped_file(assistant):
 
-    from qa.confidence import CALIBRATION_FILE
+    from qa.answering.calibration import CALIBRATION_FILE
 
     data = json.loads(CALIBRATION_FILE.read_text(encoding="utf-8"))
     assert assistant.abstain_below == data["abstain_below"] and data["fitted_on"] and data["date"]
@@ -195,8 +196,12 @@ def test_why_and_what_is_questions_get_the_sentence_that_holds_the_answer(assist
 def test_an_early_stop_that_the_rereading_overturns_is_read_in_full(assistant):
     """The first chunks' best span settles the reading, its sentence read alone rejects it; the
     answer is in the third chunk, which only a full reading sees."""
-    answer = assistant.ask("重庆如何让创新链离产业链更近？")
-    assert answer.kind == "sentence" and "物理性“搬到”产业链身边" in answer.answer and answer.timings["read"] > 0
+    question = "重庆如何让创新链离产业链更近？"
+    answer = assistant.ask(question)
+    assert answer.kind == "sentence" and "物理性“搬到”产业链身边" in answer.answer
+    judged, = assistant.loop.judge([question], [assistant.retriever.search(question, k=assistant.k)], True, {})
+    stopped, early = assistant.loop.read([question], [assistant.retriever.search(question, k=assistant.k)], assistant.decisive)
+    assert early == {0} and judged.span.context_index > 0  # it stopped at the first chunk; the answer is read from a later one
 
 
 def test_a_change_is_answered_from_what_it_was(assistant):
@@ -206,11 +211,11 @@ def test_a_change_is_answered_from_what_it_was(assistant):
 
 def test_lines_that_only_their_numbers_tell_apart_are_answered(embedder, assistant):
     """Equal-weight RRF let dense noise push the one line with the number out of the top 3;
-    fusion keeps BM25's decisive hit first (qa.fusion)."""
+    fusion keeps BM25's decisive hit first (qa.retrieval.fusion)."""
     from eval.identifier import QUESTIONS, identifier_text
     from qa.assistant import Assistant
-    from qa.corpus import Document
-    from qa.retriever import Retriever
+    from qa.ingest.corpus import Document
+    from qa.retrieval.retriever import Retriever
 
     retriever = Retriever(documents=[Document("dams.txt", identifier_text())], embedder=embedder)
     dams = Assistant(retriever, assistant.reader)
@@ -222,7 +227,7 @@ def test_lines_that_only_their_numbers_tell_apart_are_answered(embedder, assista
 def test_questions_asked_together_get_the_answers_they_get_alone(assistant):
     """The batched /ask path: shared forward passes, the same answers, offsets and reasons."""
     from eval.paths import QUESTIONS
-    from qa.evaluate import load_cases
+    from qa.evaluation.runner import load_cases
 
     questions = [c.question for c in load_cases(QUESTIONS)[::4]] + ["長安汽車的新能源汽車年銷量突破了多少？"]
     together = assistant.ask_batch(questions)
@@ -232,3 +237,21 @@ def test_questions_asked_together_get_the_answers_they_get_alone(assistant):
         assert (answer.answer, answer.start, answer.kind, answer.abstained_because) == (alone.answer, alone.start, alone.kind, alone.abstained_because), question
     with pytest.raises(ValueError):
         assistant.ask_batch(["长安汽车的销量？", " "])
+
+
+def test_k_zero_is_an_error_not_the_default(assistant):
+    from qa.assistant import Assistant
+
+    with pytest.raises(ValueError, match="k must be"):
+        Assistant(assistant.retriever, assistant.reader, k=0)
+    with pytest.raises(ValueError, match="k must be"):
+        assistant.ask(QUESTION, k=0)
+    assert assistant.settings.k == 3 and assistant.ask(QUESTION, k=1).answer == "100万辆"
+
+
+def test_rules_name_the_steps_that_changed_an_answer(assistant):
+    date = assistant.ask("总书记是什么时候到重庆考察的？")
+    assert date.answer == "2024年4月" and date.rules == ("complete_date",) and date.to_json()["rules"] == ["complete_date"]
+    assert assistant.ask("在双链融合的总体框架里，“需求侧”指什么？").rules[-1] == "paired"
+    assert assistant.ask(QUESTION).rules == ()  # no step changed 100万辆
+    assert "whole_sentence" in assistant.ask("重庆如何让创新链离产业链更近？").rules

@@ -1,6 +1,6 @@
 import numpy as np
 
-from qa.e5.tokens import encode
+from qa.encoders.e5.tokens import encode
 
 SENTENCES = [
     "长安汽车新能源汽车年销量突破了多少？",
@@ -34,8 +34,8 @@ def test_windows_are_those_of_transformers_tokenizer(embedder, article):
     """The plain ``tokenizers`` calls cut and pad windows exactly as transformers' fast tokenizer does."""
     from transformers import PreTrainedTokenizerFast
 
-    from qa.e5.folder import ensure_model
-    from qa.spans import MAX_QUESTION_TOKENS, encode_windows
+    from qa.encoders.e5.model_files import ensure_model
+    from qa.reading.windows import MAX_QUESTION_TOKENS, encode_windows
 
     questions, contexts = ["长安汽车新能源汽车年销量突破了多少？", "问" * 100], [article[:1500], article[1000:1100]]
     ours = encode_windows(embedder.tokenizer, questions, contexts, max_length=128, stride=32)
@@ -51,7 +51,7 @@ def test_windows_are_those_of_transformers_tokenizer(embedder, article):
 
 
 def test_model_is_loaded_from_the_cache_folder(embedder):
-    from qa.e5.folder import SOURCE_FILE, ensure_model
+    from qa.encoders.e5.model_files import SOURCE_FILE, ensure_model
 
     folder = ensure_model(embedder.cache)
     assert (folder / SOURCE_FILE).is_file() and (folder / "model.safetensors").is_file()
@@ -63,7 +63,7 @@ def test_missing_model_package_gives_an_install_hint(monkeypatch):
 
     import pytest
 
-    from qa.e5 import MissingModelPackage, packed
+    from qa.encoders.e5 import MissingModelPackage, packed
 
     def absent(name):
         raise metadata.PackageNotFoundError(name)
@@ -77,8 +77,8 @@ def test_4bit_word_embeddings_equal_the_fp32_rows(embedder):
     import torch
     from safetensors import safe_open
 
-    from qa.e5.folder import ensure_model
-    from qa.e5.torch_model import as_torch_module
+    from qa.encoders.e5.model_files import ensure_model
+    from qa.encoders.e5.torch_model import as_torch_module
 
     ids = torch.tensor([[0, 1, 6, 1000, 123456, 250036]])
     with safe_open(str(ensure_model(embedder.cache) / "model.safetensors"), "pt") as f:

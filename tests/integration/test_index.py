@@ -2,8 +2,8 @@ import json
 
 import pytest
 
-from qa.corpus import Document
-from qa.index import load_or_build
+from qa.ingest.corpus import Document
+from qa.retrieval.cached_index import load_or_build
 
 DOCS = [Document("a.txt", "重庆新增5家产业创新综合体。全市总数达18家。\n\n长安汽车年销量突破100万辆。")]
 

@@ -1,7 +1,10 @@
 import numpy as np
 import pytest
 
-from qa.reader import READER_WEIGHTS
+from functools import partial
+
+from qa.answering.pipeline import shape
+from qa.reading.reader import READER_WEIGHTS
 from tests.conftest import QUESTION
 
 
@@ -25,7 +28,7 @@ def test_overlay_covers_every_trained_tensor(reader):
 def test_overlay_changed_the_base_encoder(reader):
     from safetensors.torch import load_file
 
-    from qa.e5.folder import ensure_model
+    from qa.encoders.e5.model_files import ensure_model
 
     base = load_file(ensure_model(reader.cache) / "model.safetensors")
     shipped = load_file(READER_WEIGHTS)
@@ -56,7 +59,9 @@ def test_answer_found_in_a_later_window_of_a_long_context(reader, article):
 def test_when_question_gets_the_whole_date(reader, article):
     at = article.index("2025年12月20日")
     context = article[at : at + 120]
-    reading = reader.run("长安汽车是哪天宣布新能源年销量破百万的？", [context])
+    question = "长安汽车是哪天宣布新能源年销量破百万的？"
+    assert reader.run(question, [context]).best.text != "2025年12月20日"  # raw: the reader alone stops inside the date
+    reading = reader.run(question, [context], shape=partial(shape, question))  # the answer pipeline's shaping steps
     assert (reading.best.text, reading.best.start, reading.best.end) == ("2025年12月20日", 0, len("2025年12月20日"))
     spans = [(s.context_index, s.start, s.end) for s in reading.spans]
     assert len(spans) == len(set(spans))  # "2025年" completed is not listed twice
@@ -88,7 +93,7 @@ def test_reread_ranks_by_the_mean_of_chunk_and_sentence_margins(assistant, reade
 
 
 def test_a_settled_reading_is_not_read_again(reader, article):
-    from qa.spans import Reading, Span
+    from qa.types import Reading, Span
 
     context = article[2551:2716]
     a = context.index("100万辆")
@@ -103,8 +108,8 @@ def test_a_settled_reading_is_not_read_again(reader, article):
 
 def test_a_batch_of_questions_reads_as_each_question_alone(reader, article):
     items = [(QUESTION, [article[3038:3201], article[2551:2716]]), ("长安汽车是哪天宣布新能源年销量破百万的？", [article[2551:2716]]), ("没有段落", []), (QUESTION, [article[:2700]])]
-    batched = reader.run_batch(items)
-    alone = [reader.run(q, contexts) for q, contexts in items]
+    batched = reader.run_batch(items, shaper=lambda q: partial(shape, q))
+    alone = [reader.run(q, contexts, shape=partial(shape, q)) for q, contexts in items]
     assert [r.best and (r.best.text, r.best.context_index, r.best.start) for r in batched] == [r.best and (r.best.text, r.best.context_index, r.best.start) for r in alone]
     assert [r.best.text if r.best else None for r in batched] == ["100万辆", "2025年12月20日", None, "100万辆"]
     for b, a in zip(batched, alone):

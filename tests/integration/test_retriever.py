@@ -28,7 +28,7 @@ def test_library_interface_on_the_bundled_article():
 
 
 def test_retriever_on_a_user_corpus(tmp_path, embedder):
-    from qa.retriever import Retriever
+    from qa.retrieval.retriever import Retriever
 
     (tmp_path / "a.txt").write_text("成都大熊猫基地位于成华区。\n\n重庆火锅以牛油锅底著称。", encoding="utf-8")
     (tmp_path / "b.md").write_text("# 西安\n西安有兵马俑。", encoding="utf-8")

@@ -12,9 +12,9 @@ import torch
 from safetensors.torch import save_file
 from transformers import BertConfig, BertForQuestionAnswering
 
-from qa.e5.packed import Q4Table
-from qa.e5.torch_model import as_torch_module
-from qa.runtime import KEEP_GRAPHS, OnnxEncoder
+from qa.encoders.e5.packed import Q4Table
+from qa.encoders.e5.torch_model import as_torch_module
+from qa.encoders.onnx_graphs import KEEP_GRAPHS, OnnxEncoder
 from tests.conftest import QUESTION, ROOT
 
 OUTPUTS = ("start_logits", "end_logits")
@@ -96,7 +96,7 @@ def test_query_vector_is_sentence_transformers_vector(embedder):
 
 
 def test_int8_reader_finds_the_same_answer(embedder, article):
-    from qa.reader import Reader
+    from qa.reading.reader import Reader
 
     reader = Reader(embedder=embedder, precision="int8")
     assert reader.backend.graph.path.name == "reader.int8.onnx"
@@ -108,7 +108,7 @@ def test_int8_reader_finds_the_same_answer(embedder, article):
 def test_cached_graphs_answer_without_torch(embedder, retriever):
     """With the graphs and the index cached, a new process answers in fp32 without importing
     torch, transformers or sentence-transformers (their imports were most of a cold start)."""
-    from qa.reader import Reader
+    from qa.reading.reader import Reader
 
     Reader(embedder=embedder, precision="fp32")  # the graphs (and, via the retriever, the index) the child will find
     retriever.search(QUESTION)

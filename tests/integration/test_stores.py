@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from eval.load import free_port, milvus_lite_server
-from qa.archive import archive_ids, store_meta, sync
-from qa.store import open_store
-from qa.store.base import StoreError
+from qa.retrieval.archive_sync import archive_ids, store_meta, sync
+from qa.retrieval.stores import open_store
+from qa.retrieval.stores.base import StoreError
 from tests.fakes import FakeEmbedder
 
 DOCS = {
@@ -41,7 +41,7 @@ def uri(request, tmp_path):
 
 def opened(uri: str, embedder=None):
     """The store at ``uri`` (a server URI's ``#name`` is its collection, so each test has its own)."""
-    from qa.store.milvus import MilvusStore
+    from qa.retrieval.stores.milvus import MilvusStore
 
     meta = store_meta(embedder or FakeEmbedder())
     if "#" in uri:
@@ -91,8 +91,8 @@ def test_a_text_with_like_wildcards_is_found_as_it_is(uri, tmp_path):
 
 def test_the_same_document_written_twice_is_kept_once(uri):
     """Two replicas may index one upload at the same moment: the second write replaces the first."""
-    from qa.archive import keyed_chunks
-    from qa.corpus import Document
+    from qa.retrieval.archive_sync import keyed_chunks
+    from qa.ingest.corpus import Document
 
     document = Document("b.txt", DOCS["b.txt"])
     chunks = keyed_chunks(document, 40, 0)
@@ -124,9 +124,9 @@ def test_a_second_build_embeds_only_what_changed(uri, tmp_path):
 
 
 def test_an_interrupted_build_resumes_where_it_stopped(uri, tmp_path, monkeypatch):
-    import qa.archive
+    import qa.retrieval.archive_sync
 
-    monkeypatch.setattr(qa.archive, "BATCH_CHUNKS", 1)  # one document a batch
+    monkeypatch.setattr(qa.retrieval.archive_sync, "BATCH_CHUNKS", 1)  # one document a batch
     folder = corpus(tmp_path, DOCS)
     store = opened(uri)
     with pytest.raises(KeyboardInterrupt):
@@ -174,12 +174,12 @@ def test_a_lite_file_in_a_missing_folder_is_one_clear_error(tmp_path):
 def test_an_upload_indexed_by_one_replica_is_found_by_another(milvus_server, embedder, assistant, monkeypatch, tmp_path):
     """Two app replicas over one Milvus server: the text one of them indexed is answered by the
     other from the store, nothing embedded again; a long text is shared once its dense side is built."""
-    import qa.upload
+    import qa.retrieval.uploads
     from eval.identifier import identifier_text
     from qa.assistant import Assistant
-    from qa.corpus import Document
-    from qa.store.milvus import MilvusStore
-    from qa.upload import Indexer
+    from qa.ingest.corpus import Document
+    from qa.retrieval.stores.milvus import MilvusStore
+    from qa.retrieval.uploads import Indexer
 
     monkeypatch.setattr(embedder, "cache", tmp_path)  # no index of these texts in the cache
     embedded = []
@@ -195,7 +195,7 @@ def test_an_upload_indexed_by_one_replica_is_found_by_another(milvus_server, emb
     assert found.documents == [short]  # the chat shows the whole text, as on the replica that indexed it
     assert Assistant(found, assistant.reader).ask("青石镇第23号水电站的装机容量是多少？").answer == "1023千瓦"
 
-    monkeypatch.setattr(qa.upload, "KEYWORDS_FIRST_CHUNKS", 4)
+    monkeypatch.setattr(qa.retrieval.uploads, "KEYWORDS_FIRST_CHUNKS", 4)
     long = Document("more-dams.txt", identifier_text(120))
     keywords, pending = first.retriever([long])
     assert keywords.keywords_only and pending is not None

@@ -4,9 +4,9 @@ import random
 
 import pytest
 
-from qa.squad import Example
-from qa.train_config import TrainConfig
-from qa.train_data import distractors, label_windows, removals
+from qa.ingest.squad_files import Example
+from qa.training.config import TrainConfig
+from qa.training.data import distractors, label_windows, removals
 from tests.conftest import QUESTION
 
 
@@ -68,7 +68,7 @@ def test_every_window_of_an_unanswerable_question_is_labelled_no_answer(tokenize
 def test_squad2_files_load_unanswerable_questions(tmp_path):
     import json
 
-    from qa.squad import load_squad
+    from qa.ingest.squad_files import load_squad
 
     data = {"data": [{"paragraphs": [{"context": "甲乙丙", "qas": [
         {"id": "a", "question": "问？", "answers": [{"text": "乙", "answer_start": 1}], "is_impossible": False},
@@ -84,10 +84,10 @@ def test_squad2_files_load_unanswerable_questions(tmp_path):
 def test_unanswerable_windows_teach_only_the_answerability_head(tmp_path):
     import torch
 
-    from qa.backends import READER_WEIGHTS, load_model
-    from qa.e5.folder import load_word_embeddings
+    from qa.encoders.reader_backends import READER_WEIGHTS, load_model
+    from qa.encoders.e5.model_files import load_word_embeddings
     from qa.settings import defaults
-    from qa.train_reader import HEAD_FILE, batch_loss, export_overlay, load_trainable
+    from qa.training.train import HEAD_FILE, batch_loss, export_overlay, load_trainable
 
     cache = defaults().cache
     model = load_trainable(cache, None, answerable=True)

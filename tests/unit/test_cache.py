@@ -2,7 +2,7 @@
 
 import pytest
 
-from qa.cache import cache_key, staged, write_atomic
+from qa.encoders.cache_files import cache_key, staged, write_atomic
 
 
 def test_keys_follow_the_parts_and_file_contents(tmp_path):

@@ -2,8 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from qa.chunks import split_documents
-from qa.corpus import BUNDLED_ARTICLE, CorpusError, Document, load_corpus
+from qa.ingest.chunks import split_documents
+from qa.ingest.corpus import BUNDLED_ARTICLE, CorpusError, Document, load_corpus
 from tests.conftest import ROOT
 
 SHARED_ARTICLE = ROOT.parent / "shared" / "corpus" / "article.txt"

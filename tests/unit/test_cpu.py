@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from qa.cpu import cpu_flags, int8_dot_products, isa_cap, native_bf16, plan
+from qa.encoders.cpu import cpu_flags, int8_dot_products, isa_cap, native_bf16, plan
 
 AMX = "model name\t: Intel(R) Xeon(R) Platinum 8480+\nflags\t\t: fpu sse avx2 avx512f avx512_bf16 amx_tile amx_bf16 amx_int8\n"
 AVX512 = "model name\t: Intel(R) Xeon(R) Processor @ 2.50GHz\nflags\t\t: fpu avx2 avx512f avx512_vnni\n"

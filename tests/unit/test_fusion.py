@@ -1,7 +1,7 @@
 import pytest
 
-from qa.chunks import Chunk
-from qa.fusion import fuse, lead
+from qa.ingest.chunks import Chunk
+from qa.retrieval.fusion import fuse, lead
 
 
 def chunks(n: int) -> list[Chunk]:

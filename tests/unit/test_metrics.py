@@ -1,6 +1,6 @@
 import pytest
 
-from qa.metrics import exact_match, f1_score, segment
+from qa.evaluation.metrics import exact_match, f1_score, segment
 
 
 def test_worked_case_from_the_data_readme():
@@ -31,7 +31,7 @@ def test_f1_uses_the_longest_contiguous_run():
 
 
 def test_a_prediction_holds_a_phrase_as_em_compares_them():
-    from qa.metrics import holds
+    from qa.evaluation.metrics import holds
 
     assert holds("重庆把创新资源物理性“搬到”产业链身边。", ["物理性搬到产业链身边"])  # quotes aside
     assert holds("SDA", ["sda"]) and not holds("创新", ["产业链", ""]) and not holds("", ["甲"])

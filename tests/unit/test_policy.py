@@ -4,9 +4,9 @@ import math
 
 import pytest
 
-from qa.confidence import Calibration
-from qa.policy import AnswerPolicy
-from qa.spans import Span
+from qa.answering.calibration import Calibration
+from qa.answering.policy import AnswerPolicy
+from qa.types import Span
 
 CALIBRATION = Calibration({"margin": 1.0}, bias=0.0, abstain_below=0.5)  # confidence = sigmoid(margin)
 PASSAGES = ["全市产业创新综合体总数达18家。", "产业创新综合体"]
@@ -30,7 +30,7 @@ def test_the_threshold_and_its_per_call_override():
 
 
 def test_retrieval_ranks_and_length_reach_the_confidence():
-    from qa.fusion import Hit
+    from qa.types import Hit
 
     calibration = Calibration({"passage_rank": 1.0, "bm25_rank": 2.0, "dense_rank": 0.5, "length": 1.0}, bias=-1.0)
     spans = [Span("18家", 1, 12, 15, 2.0)]

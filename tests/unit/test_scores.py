@@ -9,8 +9,8 @@ from eval.compare import paired_difference
 
 
 def test_auc_and_best_threshold():
-    from qa.evaluate import Case, Outcome
-    from qa.scores import auc, best_threshold
+    from qa.evaluation.runner import Case, Outcome
+    from qa.evaluation.summary import auc, best_threshold
 
     assert auc(np.array([0.9, 0.8]), np.array([0.1, 0.2])) == 1.0
     assert auc(np.array([0.5]), np.array([0.5])) == 0.5
@@ -30,8 +30,8 @@ def test_paired_difference_interval_brackets_the_gain():
 
 
 def test_a_set_that_names_its_sources_is_scored_per_source(tmp_path):
-    from qa.evaluate import Outcome, load_cases
-    from qa.scores import format_table, summarise
+    from qa.evaluation.runner import Outcome, load_cases
+    from qa.evaluation.summary import format_table, summarise
 
     rows = [
         {"id": "w1", "question": "q", "answers": ["甲"], "source": "web"},
@@ -54,16 +54,16 @@ def test_a_set_that_names_its_sources_is_scored_per_source(tmp_path):
 
 
 def test_one_source_gets_no_source_table():
-    from qa.evaluate import Case, Outcome
-    from qa.scores import summarise
+    from qa.evaluation.runner import Case, Outcome
+    from qa.evaluation.summary import summarise
 
     outcomes = [Outcome(Case("a", "q", ["甲"], source="cmrc"), "甲", 0.9, 0.0)]
     assert "sources" not in summarise(outcomes, 0.5, False)
 
 
 def test_why_and_how_questions_are_also_scored_as_the_why_how_set_is():
-    from qa.evaluate import Case, Outcome
-    from qa.scores import format_table, summarise
+    from qa.evaluation.runner import Case, Outcome
+    from qa.evaluation.summary import format_table, summarise
 
     reason = "花瓶在窑内发生氧化作用，使花瓶变成红橙色。"
     outcomes = [

@@ -58,9 +58,19 @@ def test_apply_threads_keeps_what_the_environment_says(monkeypatch):
 def test_importing_qa_leaves_the_environment_as_it_was():
     code = (
         "import os, json; before = dict(os.environ)\n"
-        "import qa, qa.assistant, qa.reader, qa.retriever, qa.cli, qa.evaluate, qa.train_reader\n"
+        "import qa, qa.assistant, qa.reading.reader, qa.retrieval.retriever, qa.frontends.cli, qa.evaluation.runner, qa.training.train\n"
         "print(json.dumps(dict(os.environ) == before))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "true"
+
+
+def test_the_tunables_are_settings_and_k_zero_is_an_error():
+    plain = resolve(env={}, cpuinfo=XEON)
+    assert (plain.top_n, plain.settled_gap, plain.fusion_lead, plain.no_passage_below, plain.sentence_answer_chars) == (5, 2.0, 0.3, 0.5, 150)
+    lines = with_flags(plain, fusion_lead=0.5).lines()
+    assert "fusion_lead = 0.5 (flag)" in lines and "settled_gap = 2.0 (default)" in lines
+    for bad in ({"k": 0}, {"top_n": 0}, {"k": -1}):
+        with pytest.raises(ValueError, match="must be a whole number >= 1"):
+            resolve(env={}, cpuinfo=XEON, **bad)

@@ -2,10 +2,10 @@
 
 import pytest
 
-from qa.chunks import split_documents
-from qa.corpus import Document
-from qa.store import open_store, store_kind
-from qa.store.base import StoreError, StoreMeta, chunk_key, leads, stitch
+from qa.ingest.chunks import split_documents
+from qa.ingest.corpus import Document
+from qa.retrieval.stores import open_store, store_kind
+from qa.retrieval.stores.base import StoreError, StoreMeta, chunk_key, leads, stitch
 
 META = StoreMeta("fake/e5", "0" * 64, 300, 0)
 

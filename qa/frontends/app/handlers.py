@@ -1,0 +1,184 @@
+"""What the chat's events do: answer a question in the session's document, switch to a pasted
+or uploaded text, go back to the default corpus, and the ``/ask`` and ``/answer`` endpoints.
+
+Each browser session has its own document (the bundled corpus until the user pastes or
+uploads another); uploaded documents are kept by content hash in a small :class:`DocumentAssistants`,
+and, over a Milvus server, in the store too, where every replica finds them (:mod:`qa.retrieval.uploads`).
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from collections import OrderedDict
+from concurrent.futures import Future
+from pathlib import Path
+
+import gradio as gr
+
+from qa.conversation.question import check_question
+from qa.frontends.app.render import document_html, document_status, passages_html, reply_markdown
+from qa.assistant import Assistant
+from qa.conversation.follow_ups import as_turns
+from qa.ingest.corpus import (
+    SUFFIXES,
+    CorpusError,
+    Document,
+    corpus_hash,
+    document_from_bytes,
+    document_from_text,
+)
+
+KEPT_DOCUMENTS = 8  # uploaded documents whose assistants stay in memory (their indexes stay in the cache)
+log = logging.getLogger("qa.frontends.app")
+
+
+class DocumentAssistants:
+    """The default assistant and those of uploaded documents, keyed by content hash; every
+    assistant shares the default one's reader and embedder. A long text answers from keywords
+    at once while its dense index is embedded in the background (:mod:`qa.retrieval.uploads`)."""
+
+    def __init__(self, default: Assistant):
+        from qa.retrieval.uploads import Indexer
+
+        self.default = default
+        self.uploaded: OrderedDict[str, Assistant] = OrderedDict()
+        store = default.retriever.store
+        self.indexer = Indexer(default.retriever.embedder, shared=store if getattr(store, "shared", False) else None)
+        self.indexer.warm_up()
+        self.pending: dict[str, Future] = {}
+
+    def get(self, key: str | None) -> Assistant:
+        return self.uploaded.get(key, self.default) if key else self.default
+
+    def add(self, document: Document) -> str:
+        """Index ``document`` (or reuse its index) and return its key."""
+        key = corpus_hash([document])
+        if key not in self.uploaded:
+            retriever, dense = self.indexer.retriever([document])
+            if dense is not None:
+                self.pending[key] = dense
+                dense.add_done_callback(lambda _: self.pending.pop(key, None))
+            self.uploaded[key] = Assistant(retriever, self.default.reader, settings=self.default.settings)
+            while len(self.uploaded) > KEPT_DOCUMENTS:
+                self.uploaded.popitem(last=False)
+        self.uploaded.move_to_end(key)
+        return key
+
+
+class Handlers:
+    """The chat's event handlers over one :class:`DocumentAssistants`. ``max_document_chars``: the longest
+    text a user may paste or upload."""
+
+    def __init__(self, assistant: Assistant, max_document_chars: int):
+        self.library = DocumentAssistants(assistant)
+        self.max_document_chars = max_document_chars
+
+    @property
+    def max_question_chars(self) -> int:
+        return self.library.default.settings.max_question_chars
+
+    @staticmethod
+    def documents(current: Assistant, doc_ids=()) -> list[Document]:
+        """The documents to show: all of an in-process corpus; of an archive, those named in ``doc_ids``."""
+        retriever = current.retriever
+        return retriever.documents or [Document(d, retriever.document_text(d)) for d in dict.fromkeys(doc_ids) if d is not None]
+
+    def view(self, key: str | None, marks: list) -> str:
+        """The session's whole document with the chat's answers ``marks`` highlighted."""
+        current = self.library.get(key)
+        anchors: dict[str, set[int]] = {}
+        for c in current.retriever.chunks:
+            anchors.setdefault(c.doc_id, set()).add(c.start)
+        return document_html(self.documents(current, [m[0] for m in marks]), [tuple(m) for m in marks], anchors)
+
+    def status(self, key: str | None) -> str:
+        current = self.library.get(key)
+        if not current.retriever.documents:
+            return f"当前资料库：**{html.escape(current.retriever.store.uri)}**（{len(current.retriever.store):,} 个段落）。"
+        return document_status(current.retriever.documents, key is not None, key in self.library.pending)
+
+    def respond(self, message: str, history: list, k: int, key: str | None, marks: list, turns: list, show_guess: bool = False):
+        """Answer ``message`` in the session's document, knowing the conversation's earlier
+        ``turns`` (an abstention shows its withheld guess with ``show_guess``): the chat, the
+        emptied box, the passages, the document view, the marks, the turns."""
+        history = list(history or [])
+        marks = list(marks or [])
+        turns = list(turns or [])
+        question = (message or "").strip()
+        history.append({"role": "user", "content": question or "（空）"})
+        passages = ""
+        current = self.library.get(key)
+        try:
+            answer = current.ask(check_question(question, self.max_question_chars), k=int(k), history=turns)
+            turns = [*turns, *as_turns([answer])]
+            documents = self.documents(current, [answer.doc_id, *(h.doc_id for h in answer.passages)])
+            text, passages = reply_markdown(answer, documents, show_guess), passages_html(answer, documents)
+            if not answer.abstained:
+                marks.append((answer.doc_id, answer.start, answer.end))
+        except ValueError:
+            if len(question) > self.max_question_chars:
+                text = f"问题太长了（{len(question)} 个字），请精简到 {self.max_question_chars} 字以内再问。"
+            else:
+                text = f"请输入一个问题（不超过 {self.max_question_chars} 个字）。" if question else "请输入一个问题。"
+        except Exception:  # noqa: BLE001 - the chat must never show a traceback
+            log.exception("answering failed")
+            text = "抱歉，回答这个问题时出错了，请换个问法再试。"
+        history.append({"role": "assistant", "content": text})
+        return history, "", passages, self.view(key, marks), marks, turns
+
+    def read_upload(self, upload: str) -> Document:
+        """The uploaded file as a document; ``CorpusError`` for a wrong type, too big, not UTF-8, empty or binary."""
+        path = Path(upload)
+        if path.stat().st_size > 4 * self.max_document_chars:  # UTF-8 takes at most 4 bytes a character
+            raise CorpusError(f"{path.name}: {path.stat().st_size:,} bytes, over the limit of {self.max_document_chars:,} characters")
+        if path.suffix.lower() not in SUFFIXES:
+            raise CorpusError(f"{path.name}: only {' and '.join(SUFFIXES)} files can be used")
+        return document_from_bytes(path.read_bytes(), path.name, self.max_document_chars)
+
+    def use_document(self, pasted: str, upload: str | None, key: str | None, marks: list, progress=gr.Progress(track_tqdm=True)):
+        """Index the uploaded file (or else the pasted text) for this session; a bad one changes
+        nothing but the status line. The file box is emptied either way, ready for the next."""
+        try:
+            if upload:
+                document = self.read_upload(upload)
+            elif (pasted or "").strip():
+                document = document_from_text(pasted, "粘贴的文本", self.max_document_chars)
+            else:
+                raise CorpusError(f"请先粘贴文本或选择一个 {' / '.join(SUFFIXES)} 文件")
+            progress(0, desc="正在切分并建立索引…")
+            new_key = self.library.add(document)
+        except CorpusError as error:
+            status = f"⚠️ 无法使用这篇文章：{html.escape(str(error))}。当前文章不变。\n\n" + self.status(key)
+            return key, marks, status, gr.update(), gr.update(), None, gr.update()
+        return new_key, [], self.status(new_key), self.view(new_key, []), [], None, []
+
+    def use_default(self):
+        return None, [], self.status(None), self.view(None, []), [], []
+
+    def clear(self, key: str | None):
+        return [], "", "", self.view(key, []), [], []
+
+    def ask(self, questions: list[str]) -> tuple[list[str]]:
+        """Answer texts for the questions that arrived together (Gradio's queue batches ``/ask``;
+        each caller sends one question and gets one string) from the default corpus, read in
+        shared forward passes; ``""`` when the text does not say or a question is unusable."""
+        usable = {}
+        for i, question in enumerate(questions):
+            try:
+                usable[i] = check_question(question or "", self.max_question_chars)
+            except ValueError:
+                pass
+        answers = dict(zip(usable, (a.answer for a in self.library.default.ask_batch(list(usable.values()))))) if usable else {}
+        return ([answers.get(i, "") for i in range(len(questions))],)
+
+    def answer(self, question: str, document: str = "", history: list | None = None) -> dict:
+        """The ``qa ask --json`` object for ``question``: from ``document`` alone when it is
+        given (``document[start:end] == answer``), else from the default corpus; ``history``:
+        the conversation's earlier turns as ``[question, answer]`` pairs, oldest first. An
+        unusable question or document gives an empty answer and an ``error``."""
+        try:
+            target = self.library.get(self.library.add(document_from_text(document, "document", self.max_document_chars))) if document else self.library.default
+            return target.ask(check_question(question or "", self.max_question_chars), history=as_turns(history)).to_json()
+        except ValueError as error:  # CorpusError is one
+            return {"question": question, "answer": "", "confidence": 0.0, "doc_id": None, "start": None, "end": None, "evidence": "", "passages": [], "error": str(error)}

@@ -1,0 +1,81 @@
+"""The chat page: the conversation and its input on the left, the document (whole, with the
+answers marked) and the retrieved passages on the right; events wired to :class:`Handlers`.
+API endpoints: ``/ask`` and ``/answer``; the chat's own events are private."""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from qa.frontends.app.handlers import Handlers
+from qa.assistant import Assistant
+from qa.ingest.corpus import SUFFIXES
+
+EXAMPLES = [
+    "长安汽车新能源汽车年销量突破了多少？",
+    "重庆信息与智慧医学研究院由谁举办？",
+    "璧山的生物制造中试平台投资了多少钱？",
+    "長安汽車的新能源汽車年銷量突破了多少？",
+    "全市产业创新综合体一共有多少家？",
+]
+CONCURRENCY = 1  # one question already uses both cores; parallel passes only contend
+MODEL = "model"  # the one queue of every event that runs the model: the chat, a new text, /ask, /answer
+ASK_BATCH = 8  # /ask questions waiting together are read in shared forward passes
+SCROLL_TO_LATEST = "() => document.querySelector('#doc-view mark.latest')?.scrollIntoView({block: 'nearest'})"
+JUMP_SCRIPT = """<script>
+document.addEventListener('click', (event) => {
+  const link = event.target.closest('[data-jump]');
+  if (!link) return;
+  event.preventDefault();
+  const tab = [...document.querySelectorAll('button[role="tab"]')].find((b) => b.textContent.trim() === '全文');
+  if (tab && tab.getAttribute('aria-selected') !== 'true') tab.click();
+  setTimeout(() => document.getElementById(link.dataset.jump)?.scrollIntoView({block: 'center'}), 100);
+});
+</script>"""
+CSS = """
+#doc-view .doc-scroll { max-height: 460px; overflow-y: auto; line-height: 1.8; padding-right: 8px; }
+#doc-view mark { background: #fde68a; } #doc-view mark.latest { background: #f59e0b; }
+[data-jump] { cursor: pointer; color: #2563eb; }
+"""
+
+
+def build_app(assistant: Assistant, max_document_chars: int) -> gr.Blocks:
+    """The page for ``assistant`` (the default corpus), queued one model call at a time (:data:`MODEL`)."""
+    handlers = Handlers(assistant, max_document_chars)
+    file_types = list(SUFFIXES)
+    with gr.Blocks(title="重庆“双链融合”文章问答") as app:
+        key = gr.State(None)
+        marks = gr.State([])
+        turns = gr.State([])  # the conversation's earlier turns (qa.conversation.follow_ups.Turn), for follow-up questions
+        gr.Markdown("## 重庆“双链融合”文章问答\n就文章内容提问（简体或繁体），答案直接摘自原文，并在全文中标出。也可以换成你自己的文章。")
+        with gr.Row():
+            with gr.Column(scale=3):
+                chat = gr.Chatbot(label="对话", height=480, elem_id="chat")
+                box = gr.Textbox(label="你的问题", placeholder="例如：长安汽车新能源汽车年销量突破了多少？", elem_id="question", lines=1)
+                with gr.Row():
+                    send = gr.Button("提问", variant="primary", elem_id="send")
+                    clear = gr.Button("清空对话")
+                gr.Examples(EXAMPLES, inputs=box, label="示例问题")
+                with gr.Accordion("换一篇文章（粘贴或上传）", open=False, elem_id="own-text"):
+                    pasted = gr.Textbox(label="粘贴文本", lines=6, elem_id="paste")
+                    upload = gr.File(label=f"或上传 {' / '.join(SUFFIXES)} 文件（UTF-8，最多 {max_document_chars:,} 字）", file_types=file_types, type="filepath", elem_id="upload")
+                    with gr.Row():
+                        use = gr.Button("使用这篇文章", variant="primary", elem_id="use-document")
+                        back = gr.Button("回到默认文章", elem_id="use-default")
+            with gr.Column(scale=2):
+                status = gr.Markdown(handlers.status(None), elem_id="doc-status")
+                top_k = gr.Slider(1, 8, value=assistant.k, step=1, label="检索段落数（top-k）")
+                show_guess = gr.Checkbox(False, label="没把握时也显示最可能的答案（标明不确定）", elem_id="show-guess")
+                with gr.Tab("全文"):
+                    article = gr.HTML(handlers.view(None, []), elem_id="doc-view")
+                with gr.Tab("检索到的段落"):
+                    passages = gr.HTML("提问后这里显示检索到的原文段落。", elem_id="passages")
+        for event in (box.submit, send.click):
+            event(handlers.respond, [box, chat, top_k, key, marks, turns, show_guess], [chat, box, passages, article, marks, turns], api_visibility="private", concurrency_id=MODEL).then(
+                None, None, None, js=SCROLL_TO_LATEST
+            )
+        clear.click(handlers.clear, key, [chat, box, passages, article, marks, turns], api_visibility="private")
+        use.click(handlers.use_document, [pasted, upload, key, marks], [key, marks, status, article, chat, upload, turns], api_visibility="private", concurrency_id=MODEL)
+        back.click(handlers.use_default, None, [key, marks, status, article, chat, turns], api_visibility="private")
+        gr.api(handlers.ask, api_name="ask", batch=True, max_batch_size=ASK_BATCH, concurrency_id=MODEL)
+        gr.api(handlers.answer, api_name="answer", concurrency_id=MODEL)
+    return app.queue(default_concurrency_limit=CONCURRENCY, max_size=64)

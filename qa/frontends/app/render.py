@@ -1,0 +1,102 @@
+"""The chat's HTML and Markdown: an answer with its highlighted evidence, the retrieved
+passages, and whole documents with every answer of the chat marked in place."""
+
+from __future__ import annotations
+
+import html
+
+from qa.answering.abstention import MESSAGE as ABSTAIN_MESSAGE
+from qa.types import Answer
+from qa.ingest.corpus import Document
+
+GUESS_LABEL = "最可能的答案，但不确定"
+KEYWORDS_ONLY_NOTE = "这篇文章的语义索引还在建立，这个回答只依据关键词检索；建好后会自动加入。"
+
+
+def highlighted_evidence(answer: Answer) -> str:
+    """The evidence sentence as HTML with the answer span marked."""
+    at = answer.start - answer.evidence_start
+    before, span, after = answer.evidence[:at], answer.evidence[at : at + len(answer.answer)], answer.evidence[at + len(answer.answer) :]
+    return f"{html.escape(before)}<mark>{html.escape(span)}</mark>{html.escape(after)}"
+
+
+def anchor(doc_index: int, offset: int) -> str:
+    return f"at-{doc_index}-{offset}"
+
+
+def passages_html(answer: Answer, documents: list[Document]) -> str:
+    if not answer.passages:
+        return "（没有检索到段落）"
+    index = {d.doc_id: i for i, d in enumerate(documents)}
+    place = lambda h: f"{html.escape(h.doc_id)} 字符 {h.start}–{h.end}"  # noqa: E731
+    return "".join(
+        f"<p><b>{rank}.</b> "
+        + (f'<a data-jump="{anchor(index[h.doc_id], h.start)}" href="#">{place(h)}</a>' if h.doc_id in index else place(h))
+        + f"<br>{html.escape(h.text).replace(chr(10), ' ')}</p>"
+        for rank, h in enumerate(answer.passages, 1)
+    )
+
+
+def reply_markdown(answer: Answer, documents: list[Document], show_guess: bool = False) -> str:
+    """The chat's reply: the answer in bold (a sentence answer is its own evidence), where it
+    stands, the confidence; how a follow-up question was understood; or the abstention, why,
+    the withheld best guess marked as unsure (``show_guess``) and the closest passages."""
+    index = {d.doc_id: i for i, d in enumerate(documents)}
+    understood = f"<small>理解为：{html.escape(answer.understood_as)}</small>\n\n" if answer.understood_as else ""
+    if answer.keywords_only:
+        understood += f"<small>{KEYWORDS_ONLY_NOTE}</small>\n\n"
+    if answer.abstained:
+        closest = "\n".join(f"- `{h.doc_id}` 字符 {h.start}–{h.end}：{html.escape(h.text[:60])}…" for h in answer.passages[:3])
+        guess = ""
+        if show_guess and answer.guess:
+            g = answer.guess
+            guess = f"{GUESS_LABEL}（置信度 {g.confidence:.0%}）：**{html.escape(g.answer)}**，见 `{g.doc_id}` 字符 {g.start}–{g.end}\n\n"
+        return f"{understood}{html.escape(answer.message or ABSTAIN_MESSAGE)}。\n\n{guess}最接近的段落：\n{closest}"
+    jump = f' · <a data-jump="{anchor(index[answer.doc_id], answer.start)}" href="#">在全文中查看</a>' if answer.doc_id in index else ""
+    evidence = "" if answer.kind == "sentence" else f"依据：{highlighted_evidence(answer)}\n\n"
+    return (
+        f"{understood}**{html.escape(answer.answer)}**\n\n"
+        f"{evidence}"
+        f"来源：`{answer.doc_id}` 字符 {answer.start}–{answer.end} · 置信度 {answer.confidence:.0%}{jump}"
+    )
+
+
+def document_html(documents: list[Document], marks: list[tuple[str, int, int]], anchors: dict[str, set[int]]) -> str:
+    """Every document, paragraphs as in the source, answers ``marks`` (doc_id, start, end)
+    highlighted (the last one as ``latest``), and an empty anchor at each offset in ``anchors``."""
+    parts = ['<div class="doc-scroll">']
+    latest = marks[-1] if marks else None
+    for d, doc in enumerate(documents):
+        ends = {s: e for s, e in sorted({(s, e) for doc_id, s, e in marks if doc_id == doc.doc_id})}
+        points = set(anchors.get(doc.doc_id, ())) | set(ends)
+        if len(documents) > 1:
+            parts.append(f"<h4>{html.escape(doc.doc_id)}</h4>")
+        parts.append("<p>")
+        tag, until = "", -1  # the open <mark> tag and where it closes
+        for i, ch in enumerate(doc.text):
+            if i == until and tag:
+                parts.append("</mark>")
+                tag = ""
+            if i in points:
+                parts.append(f'<span id="{anchor(d, i)}"></span>')
+            if i in ends and not tag:
+                tag = '<mark class="latest">' if latest == (doc.doc_id, i, ends[i]) else "<mark>"
+                until = ends[i]
+                parts.append(tag)
+            if ch == "\n":  # a paragraph break closes the mark and reopens it after (unless it ends there)
+                if tag and i + 1 == until:
+                    tag = ""
+                    parts.append("</mark>")
+                parts.append(f"{'</mark>' if tag else ''}</p><p>{tag}")
+            else:
+                parts.append(html.escape(ch))
+        parts.append(("</mark>" if tag else "") + "</p>")
+    parts.append("</div>")
+    return "".join(parts).replace("<p></p>", "")
+
+
+def document_status(documents: list[Document], uploaded: bool, indexing: bool = False) -> str:
+    names = "、".join(d.doc_id for d in documents)
+    chars = sum(len(d.text) for d in documents)
+    status = f"当前文章：**{html.escape(names)}**（{chars:,} 字）" + ("，问答只针对这篇文章。" if uploaded else "（默认文章）。")
+    return status + ("语义索引建立中，现在先按关键词检索。" if indexing else "")
