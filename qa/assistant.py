@@ -24,7 +24,7 @@ from qa.ingest.corpus import Document
 from qa.reading.reader import READER_WEIGHTS, Reader
 from qa.retrieval.retriever import Retriever
 from qa.settings import Settings, defaults, with_flags
-from qa.text.chinese_script import is_simplified
+from qa.text.chinese_script import script_of
 from qa.types import Answer, Hit
 
 
@@ -65,7 +65,7 @@ class Assistant:
         self.policy = AnswerPolicy.load(calibration, abstain_below)
         self.pipeline = AnswerPipeline(self.policy, reader, settings.sentence_answer_chars, settings.no_passage_below)
         self.loop = ReadingLoop(reader, self.pipeline, settings.decisive)
-        self.questions = QuestionCheck(settings.max_question_chars, all(is_simplified(d.text) for d in retriever.documents))
+        self.questions = QuestionCheck(settings.max_question_chars, script_of([d.text for d in retriever.documents]))
 
     @property
     def k(self) -> int:
@@ -162,8 +162,14 @@ class Assistant:
     def _read_and_answer(self, questions: list[str], queries: list[str], hits: list[list[Hit]], reread: bool | None, abstain_below: float | None, keywords_only: bool, timings: dict[str, float]) -> list[Answer]:
         """Each query read over its hits (:class:`ReadingLoop`) and answered by the pipeline."""
         judgements = self.loop.judge(queries, hits, self.reader.reread if reread is None else reread, timings)
-        answers = [self.pipeline.answer(q, query, j, hs, self.retriever.document_text, abstain_below, timings) for q, query, j, hs in zip(questions, queries, judgements, hits)]
+        answers = [self._paged(self.pipeline.answer(q, query, j, hs, self.retriever.document_text, abstain_below, timings)) for q, query, j, hs in zip(questions, queries, judgements, hits)]
         return [replace(a, keywords_only=True) if keywords_only else a for a in answers]
+
+    def _paged(self, answer: Answer) -> Answer:
+        """``answer`` (and its guess) with the page it starts on, where its document has pages."""
+        if answer.guess is not None:
+            return replace(answer, guess=self._paged(answer.guess))
+        return answer if answer.doc_id is None else replace(answer, page=self.retriever.page_at(answer.doc_id, answer.start))
 
     def _earlier_first(self, turn: Turn, hits: list[Hit]) -> list[Hit]:
         """``hits`` with the passage of ``turn``'s answer first (found by its text when the turn has no offsets)."""

@@ -108,8 +108,9 @@ class Answer:
     ``guess`` (``None`` when the reader found none). A sentence answer keeps the reader's own
     span inside it, ``phrase_start`` to ``phrase_end`` (document offsets; ``None`` for a span
     answer, and where the text asked the question itself). ``rules``: the names of the answer
-    steps that changed this answer, in order (:mod:`qa.answering.steps`). ``timings``: seconds
-    per stage of this answer."""
+    steps that changed this answer, in order (:mod:`qa.answering.steps`). ``page``: the PDF page
+    (1-based) the answer starts on, ``None`` for a format without pages. ``timings``: seconds per
+    stage of this answer."""
 
     question: str
     answer: str
@@ -131,6 +132,7 @@ class Answer:
     phrase_start: int | None = None
     phrase_end: int | None = None
     rules: tuple[str, ...] = ()
+    page: int | None = None
 
     @property
     def phrase(self) -> str:
@@ -146,7 +148,7 @@ class Answer:
     def to_json(self) -> dict:
         """The ``qa ask --json`` object."""
         keys = ("question", "answer", "confidence", "doc_id", "start", "end", "evidence")
-        guess = {k: getattr(self.guess, k) for k in ("answer", "confidence", "doc_id", "start", "end", "evidence")} if self.guess else None
+        guess = {k: getattr(self.guess, k) for k in ("answer", "confidence", "doc_id", "start", "end", "evidence", "page")} if self.guess else None
         return {
             **{k: getattr(self, k) for k in keys},
             "passages": [asdict(h) for h in self.passages],
@@ -157,4 +159,5 @@ class Answer:
             "guess": guess,
             "phrase": {"text": self.phrase, "start": self.phrase_start, "end": self.phrase_end} if self.phrase else None,
             "rules": list(self.rules),
+            "page": self.page,
         }

@@ -21,16 +21,17 @@ def check_question(question: str, max_chars: int) -> str:
 
 @dataclass(frozen=True)
 class QuestionCheck:
-    """Questions (and earlier turns) as they are read over a text that is ``simplified`` or not."""
+    """Questions (and earlier turns) as they are read over texts in ``script`` (``simplified``,
+    ``traditional``, or ``None`` for a mix: as asked)."""
 
     max_chars: int
-    simplified: bool
+    script: str | None
 
     def __call__(self, question: str) -> tuple[str, str]:
-        """The checked question as asked, and as it is read (長安汽車… -> 长安汽车… over a Simplified text)."""
+        """The checked question as asked, and as it is read (長安汽車… -> 长安汽车… over a Simplified text, and back over a Traditional one)."""
         asked = check_question(question, self.max_chars)
-        return asked, in_script_of(asked, self.simplified)
+        return asked, in_script_of(asked, self.script)
 
     def turns(self, history) -> list[Turn]:
         """The earlier turns (:func:`qa.conversation.follow_ups.as_turns`), their questions read in the text's script."""
-        return [replace(t, question=in_script_of(t.question, self.simplified)) for t in as_turns(history)]
+        return [replace(t, question=in_script_of(t.question, self.script)) for t in as_turns(history)]

@@ -22,7 +22,7 @@ REREAD_HELP = "read the top spans again in their sentences (the default: one mor
 
 
 def _corpus_arg(parser: argparse.ArgumentParser, store: bool = True) -> None:
-    parser.add_argument("--corpus", action="append", metavar="PATH", help="a .txt/.md file or folder (repeatable); default: the bundled article")
+    parser.add_argument("--corpus", action="append", metavar="PATH", help="a .txt/.md/.pdf/.docx/.html file or folder (repeatable); default: the bundled article")
     if store:
         parser.add_argument("--store", metavar="URI", help=STORE_HELP)
 

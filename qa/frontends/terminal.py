@@ -30,7 +30,8 @@ def print_answer(answer, show_guess: bool = False) -> None:
             print(f"  [{h.doc_id} {h.start}-{h.end}] {h.text[:80]}…")
         return
     print(f"答案：{answer.answer}  (置信度 {answer.confidence:.2f})")
-    print(f"出处：{answer.doc_id} 字符 {answer.start}-{answer.end}")
+    page = f" 第 {answer.page} 页" if answer.page else ""
+    print(f"出处：{answer.doc_id}{page} 字符 {answer.start}-{answer.end}")
     if answer.kind == "span":
         print(f"依据：{answer.evidence}")
     if answer.rules:

@@ -1,32 +1,28 @@
-"""Corpus: the documents questions are answered from (UTF-8 ``.txt`` / ``.md`` files)."""
+"""Corpus: the documents questions are answered from. One ingest step, one document type: UTF-8
+text and Markdown, PDF text layers (:mod:`qa.ingest.pdf`), Word files (:mod:`qa.ingest.word`) and
+saved web pages (:mod:`qa.ingest.web_page`) all become a :class:`Document`: its plain text (what
+the whole pipeline reads), its title, and regions that map text offsets back to where they came
+from (a PDF's page and box, a block's kind). The format is read from the bytes, not trusted from
+the name: a file whose extension lies gets one clear error."""
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 from pathlib import Path
 
+from qa.ingest.document import CorpusError, Document
+
 BUNDLED_ARTICLE = Path(__file__).parents[1] / "data" / "article.txt"
-SUFFIXES = (".txt", ".md")
-
-
-class CorpusError(ValueError):
-    """A corpus path that cannot be used; the message names the file."""
-
-
-@dataclass(frozen=True)
-class Document:
-    """One source document; chunk and answer offsets index into ``text``."""
-
-    doc_id: str
-    text: str
+FORMATS = {".txt": "text", ".md": "text", ".pdf": "pdf", ".docx": "docx", ".html": "html", ".htm": "html"}
+SUFFIXES = tuple(FORMATS)
+IMAGES = (".png", ".jpg", ".jpeg")
 
 
 def _files(path: Path) -> list[Path]:
     if path.is_dir():
         found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES)
         if not found:
-            raise CorpusError(f"{path}: folder holds no .txt or .md files")
+            raise CorpusError(f"{path}: folder holds no {', '.join(SUFFIXES)} files")
         return found
     if not path.exists():
         raise CorpusError(f"{path}: no such file or folder")
@@ -53,17 +49,64 @@ def document_from_text(text: str, doc_id: str, max_chars: int | None = None) -> 
     return Document(doc_id, text)
 
 
+def sniffed(raw: bytes) -> str:
+    """The format the bytes say they are: ``pdf``, ``zip`` (a .docx), ``html``, ``image`` or ``text``."""
+    head = raw[:512].lstrip().lower()
+    if head.startswith(b"%pdf"):
+        return "pdf"
+    if raw.startswith(b"PK\x03\x04"):
+        return "zip"
+    if raw.startswith((b"\x89PNG", b"\xff\xd8\xff")):
+        return "image"
+    if head.startswith((b"<!doctype html", b"<html")) or b"<html" in head:
+        return "html"
+    return "text"
+
+
+def parse_document(raw: bytes, name: str, doc_id: str | None = None, max_chars: int | None = None) -> Document:
+    """A document from a file's bytes, in the format its name gives (``.txt``, ``.md``, ``.pdf``,
+    ``.docx``, ``.html``); ``CorpusError`` names the file and says what is wrong: an unknown or
+    lying extension, a scanned image, an encrypted, corrupt or oversized file."""
+    doc_id = doc_id or name
+    suffix = Path(name).suffix.lower()
+    found = sniffed(raw)
+    if suffix in IMAGES or (found == "image" and suffix not in FORMATS):
+        raise CorpusError(f"{doc_id}: an image: reading text from images (OCR) is not available in this version")
+    kind = FORMATS.get(suffix)
+    if kind is None:
+        raise CorpusError(f"{doc_id}: unknown format {suffix or '(no extension)'}; readable: {', '.join(SUFFIXES)}")
+    expected = {"text": ("text", "html"), "pdf": ("pdf",), "docx": ("zip",), "html": ("html", "text")}[kind]
+    if found not in expected:
+        raise CorpusError(f"{doc_id}: named {suffix} but its bytes are {'an image' if found == 'image' else 'a ' + found.upper() + ' file'}")
+    if kind == "text":
+        return document_from_bytes(raw, doc_id, max_chars)
+    if kind == "pdf":
+        from qa.ingest.pdf import pdf_document
+
+        text, title, regions = pdf_document(raw, doc_id, max_chars)
+    elif kind == "docx":
+        from qa.ingest.word import docx_document
+
+        text, title, regions = docx_document(raw, doc_id)
+    else:
+        from qa.ingest.web_page import html_document
+
+        text, title, regions = html_document(raw, doc_id)
+    document = document_from_text(text, doc_id, max_chars)
+    return Document(document.doc_id, document.text, title, tuple(regions))
+
+
 def read_document(path: Path, doc_id: str | None = None) -> Document:
-    """Read one UTF-8 text file; a missing, unreadable, binary or empty file raises ``CorpusError``."""
+    """Read one file (:func:`parse_document`); a missing, unreadable, binary or empty file raises ``CorpusError``."""
     try:
         raw = path.read_bytes()
     except OSError as exc:
         raise CorpusError(f"{path}: cannot read ({exc.strerror})") from exc
-    return document_from_bytes(raw, doc_id or str(path))
+    return parse_document(raw, path.name, doc_id or str(path))
 
 
 def corpus_files(paths: list[str | Path]) -> list[Path]:
-    """The ``.txt``/``.md`` files of ``paths`` (files, or folders searched recursively), once each, in order."""
+    """The readable files (:data:`SUFFIXES`) of ``paths`` (files, or folders searched recursively), once each, in order."""
     return list(dict.fromkeys(f for p in paths for f in _files(Path(p))))
 
 

@@ -77,6 +77,12 @@ class Retriever:
     def document_text(self, doc_id: str) -> str:
         return self.store.document_text(doc_id)
 
+    def page_at(self, doc_id: str, offset: int) -> int | None:
+        """The PDF page (1-based) of ``doc_id`` that holds character ``offset``; ``None`` for a
+        format without pages, or a document kept in an archive (which keeps no pages)."""
+        document = next((d for d in self.documents if d.doc_id == doc_id), None)
+        return document.page_at(offset) if document is not None else None
+
     def hit_at(self, doc_id: str, offset: int) -> Hit | None:
         """The chunk of ``doc_id`` that holds character ``offset``, as a hit without scores."""
         c = self.store.chunk_at(doc_id, offset)

@@ -77,7 +77,7 @@ def test_answer_endpoint_returns_the_json_object(app_url, article):
     assert own["answer"] == "12座" and OWN_TEXT[own["start"] : own["end"]] == own["answer"]
     other = client.predict(QUESTION, OWN_TEXT, api_name="/answer")
     assert other["answer"] == "" and other["abstained_because"] == "no_passage"  # that text alone: it says nothing of 长安汽车
-    assert list(other)[-4:] == ["abstained_because", "guess", "phrase", "rules"] and data["rules"] == []
+    assert list(other)[-5:] == ["abstained_because", "guess", "phrase", "rules", "page"] and data["rules"] == []
     bad = client.predict(QUESTION, "x" * 200_001, api_name="/answer")
     assert bad["answer"] == "" and "over the limit" in bad["error"]
     earlier = [["璧山的生物制造中试平台是什么时候开工的？", "2025年11月"]]

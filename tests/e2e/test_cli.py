@@ -78,8 +78,8 @@ def test_cli_ask_json_keys_and_errors():
     result = run_cli("ask", QUESTION, "--json")
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
-    assert list(data) == ["question", "answer", "confidence", "doc_id", "start", "end", "evidence", "passages", "kind", "understood_as", "keywords_only", "abstained_because", "guess", "phrase", "rules"]
-    assert data["answer"] == "100万辆" and data["abstained_because"] is None and data["guess"] is None and data["phrase"] is None
+    assert list(data) == ["question", "answer", "confidence", "doc_id", "start", "end", "evidence", "passages", "kind", "understood_as", "keywords_only", "abstained_because", "guess", "phrase", "rules", "page"]
+    assert data["answer"] == "100万辆" and data["abstained_because"] is None and data["guess"] is None and data["phrase"] is None and data["page"] is None
     for bad in ("", "x" * (LIMIT + 1)):
         result = run_cli("ask", bad)
         assert result.returncode == 2 and "Traceback" not in result.stderr and result.stderr.strip()

@@ -139,10 +139,11 @@ def test_a_self_contained_question_is_asked_alone_and_a_follow_up_with_the_earli
 
 
 def test_the_question_check_and_its_script():
-    check = QuestionCheck(max_chars=20, simplified=True)
+    check = QuestionCheck(max_chars=20, script="simplified")
     assert check("  長安汽車的銷量？ ") == ("長安汽車的銷量？", "长安汽车的销量？")
     assert check.turns([("長安汽車的銷量？", "100万辆")]) == [Turn("长安汽车的销量？", "100万辆")]
-    assert QuestionCheck(20, simplified=False)("長安汽車？") == ("長安汽車？", "長安汽車？")
+    assert QuestionCheck(20, "traditional")("长安汽车的销量？") == ("长安汽车的销量？", "長安汽車的銷量？")  # a Traditional text
+    assert QuestionCheck(20, None)("長安汽車？") == ("長安汽車？", "長安汽車？")  # a mix of both: as asked
     for bad in ("", "   ", "x" * 21, None):
         with pytest.raises(ValueError):
             check_question(bad, 20)

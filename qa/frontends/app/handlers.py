@@ -25,10 +25,11 @@ from qa.ingest.corpus import (
     CorpusError,
     Document,
     corpus_hash,
-    document_from_bytes,
+    parse_document,
     document_from_text,
 )
 
+MAX_UPLOAD_BYTES = 64 * 1024 * 1024  # a PDF, Word file or web page (its text is held to max_document_chars)
 KEPT_DOCUMENTS = 8  # uploaded documents whose assistants stay in memory (their indexes stay in the cache)
 log = logging.getLogger("qa.frontends.app")
 
@@ -128,13 +129,15 @@ class Handlers:
         return history, "", passages, self.view(key, marks), marks, turns
 
     def read_upload(self, upload: str) -> Document:
-        """The uploaded file as a document; ``CorpusError`` for a wrong type, too big, not UTF-8, empty or binary."""
+        """The uploaded file as a document (:func:`qa.ingest.corpus.parse_document`); ``CorpusError``
+        for a wrong or lying type, too big, not UTF-8, empty, binary, encrypted or corrupt."""
         path = Path(upload)
-        if path.stat().st_size > 4 * self.max_document_chars:  # UTF-8 takes at most 4 bytes a character
-            raise CorpusError(f"{path.name}: {path.stat().st_size:,} bytes, over the limit of {self.max_document_chars:,} characters")
+        limit = 4 * self.max_document_chars if path.suffix.lower() in (".txt", ".md") else MAX_UPLOAD_BYTES  # UTF-8: at most 4 bytes a character
+        if path.stat().st_size > limit:
+            raise CorpusError(f"{path.name}: {path.stat().st_size:,} bytes, over the limit of {limit:,}")
         if path.suffix.lower() not in SUFFIXES:
-            raise CorpusError(f"{path.name}: only {' and '.join(SUFFIXES)} files can be used")
-        return document_from_bytes(path.read_bytes(), path.name, self.max_document_chars)
+            raise CorpusError(f"{path.name}: only {' / '.join(SUFFIXES)} files can be used")
+        return parse_document(path.read_bytes(), path.name, max_chars=self.max_document_chars)
 
     def use_document(self, pasted: str, upload: str | None, key: str | None, marks: list, progress=gr.Progress(track_tqdm=True)):
         """Index the uploaded file (or else the pasted text) for this session; a bad one changes

@@ -33,6 +33,8 @@ document.addEventListener('click', (event) => {
 </script>"""
 CSS = """
 #doc-view .doc-scroll { max-height: 460px; overflow-y: auto; line-height: 1.8; padding-right: 8px; }
+#doc-view .doc-scroll p.heading { font-weight: 600; margin-top: 0.8em; }
+#doc-view .doc-scroll p.h1, #doc-view .doc-scroll p.h2 { font-size: 1.15em; }
 #doc-view mark { background: #fde68a; } #doc-view mark.latest { background: #f59e0b; }
 [data-jump] { cursor: pointer; color: #2563eb; }
 """
@@ -57,7 +59,7 @@ def build_app(assistant: Assistant, max_document_chars: int) -> gr.Blocks:
                 gr.Examples(EXAMPLES, inputs=box, label="示例问题")
                 with gr.Accordion("换一篇文章（粘贴或上传）", open=False, elem_id="own-text"):
                     pasted = gr.Textbox(label="粘贴文本", lines=6, elem_id="paste")
-                    upload = gr.File(label=f"或上传 {' / '.join(SUFFIXES)} 文件（UTF-8，最多 {max_document_chars:,} 字）", file_types=file_types, type="filepath", elem_id="upload")
+                    upload = gr.File(label=f"或上传 {' / '.join(SUFFIXES)} 文件（最多 {max_document_chars:,} 字）", file_types=file_types, type="filepath", elem_id="upload")
                     with gr.Row():
                         use = gr.Button("使用这篇文章", variant="primary", elem_id="use-document")
                         back = gr.Button("回到默认文章", elem_id="use-default")

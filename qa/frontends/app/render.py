@@ -4,11 +4,13 @@ passages, and whole documents with every answer of the chat marked in place."""
 from __future__ import annotations
 
 import html
+import re
 
 from qa.answering.abstention import MESSAGE as ABSTAIN_MESSAGE
 from qa.types import Answer
 from qa.ingest.corpus import Document
 
+HEADING = re.compile(r"^(#{1,6})[ \t]+", re.MULTILINE)  # a Markdown heading's marker, at a line's start
 GUESS_LABEL = "最可能的答案，但不确定"
 KEYWORDS_ONLY_NOTE = "这篇文章的语义索引还在建立，这个回答只依据关键词检索；建好后会自动加入。"
 
@@ -61,9 +63,16 @@ def reply_markdown(answer: Answer, documents: list[Document], show_guess: bool =
     )
 
 
+def headings(text: str) -> dict[int, tuple[int, int]]:
+    """Markdown headings (``## 深度融合``): the offset where each heading line starts, its level and
+    the length of its ``## `` marker, which the view leaves out."""
+    return {m.start(): (len(m.group(1)), m.end() - m.start()) for m in HEADING.finditer(text)}
+
+
 def document_html(documents: list[Document], marks: list[tuple[str, int, int]], anchors: dict[str, set[int]]) -> str:
-    """Every document, paragraphs as in the source, answers ``marks`` (doc_id, start, end)
-    highlighted (the last one as ``latest``), and an empty anchor at each offset in ``anchors``."""
+    """Every document, paragraphs as in the source and Markdown headings as headings, answers
+    ``marks`` (doc_id, start, end) highlighted (the last one as ``latest``), and an empty anchor
+    at each offset in ``anchors``."""
     parts = ['<div class="doc-scroll">']
     latest = marks[-1] if marks else None
     for d, doc in enumerate(documents):
@@ -71,7 +80,13 @@ def document_html(documents: list[Document], marks: list[tuple[str, int, int]], 
         points = set(anchors.get(doc.doc_id, ())) | set(ends)
         if len(documents) > 1:
             parts.append(f"<h4>{html.escape(doc.doc_id)}</h4>")
-        parts.append("<p>")
+        heads = headings(doc.text)
+        hidden = {i for s, (_, n) in heads.items() for i in range(s, s + n)}
+
+        def opening(at: int) -> str:
+            return f'<p class="heading h{heads[at][0]}">' if at in heads else "<p>"
+
+        parts.append(opening(0))
         tag, until = "", -1  # the open <mark> tag and where it closes
         for i, ch in enumerate(doc.text):
             if i == until and tag:
@@ -87,8 +102,8 @@ def document_html(documents: list[Document], marks: list[tuple[str, int, int]], 
                 if tag and i + 1 == until:
                     tag = ""
                     parts.append("</mark>")
-                parts.append(f"{'</mark>' if tag else ''}</p><p>{tag}")
-            else:
+                parts.append(f"{'</mark>' if tag else ''}</p>{opening(i + 1)}{tag}")
+            elif i not in hidden:
                 parts.append(html.escape(ch))
         parts.append(("</mark>" if tag else "") + "</p>")
     parts.append("</div>")

@@ -12,7 +12,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Browser chat about the article, or a text of your own.")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT", 7860)))
-    parser.add_argument("--corpus", action="append", metavar="PATH", help="a .txt/.md file or folder (repeatable)")
+    parser.add_argument("--corpus", action="append", metavar="PATH", help="a .txt/.md/.pdf/.docx/.html file or folder (repeatable)")
     parser.add_argument("--store", metavar="URI", help="answer from an archive built by qa index --store (a folder, a .db file or http://host:19530); default: QA_STORE")
     parser.add_argument("--precision", choices=PRECISIONS, help="reader precision (default: QA_PRECISION, else chosen for the CPU: qa info)")
     args = parser.parse_args(argv)
