@@ -63,10 +63,11 @@ def sniffed(raw: bytes) -> str:
     return "text"
 
 
-def parse_document(raw: bytes, name: str, doc_id: str | None = None, max_chars: int | None = None) -> Document:
+def parse_document(raw: bytes, name: str, doc_id: str | None = None, max_chars: int | None = None, source: str = "") -> Document:
     """A document from a file's bytes, in the format its name gives (``.txt``, ``.md``, ``.pdf``,
-    ``.docx``, ``.html``); ``CorpusError`` names the file and says what is wrong: an unknown or
-    lying extension, a scanned image, an encrypted, corrupt or oversized file."""
+    ``.docx``, ``.html``; ``source``: the file's path, kept to draw a PDF's pages); ``CorpusError``
+    names the file and says what is wrong: an unknown or lying extension, a scanned image, an
+    encrypted, corrupt or oversized file."""
     doc_id = doc_id or name
     suffix = Path(name).suffix.lower()
     found = sniffed(raw)
@@ -93,7 +94,7 @@ def parse_document(raw: bytes, name: str, doc_id: str | None = None, max_chars: 
 
         text, title, regions = html_document(raw, doc_id)
     document = document_from_text(text, doc_id, max_chars)
-    return Document(document.doc_id, document.text, title, tuple(regions))
+    return Document(document.doc_id, document.text, title, tuple(regions), source)
 
 
 def read_document(path: Path, doc_id: str | None = None) -> Document:
@@ -102,7 +103,7 @@ def read_document(path: Path, doc_id: str | None = None) -> Document:
         raw = path.read_bytes()
     except OSError as exc:
         raise CorpusError(f"{path}: cannot read ({exc.strerror})") from exc
-    return parse_document(raw, path.name, doc_id or str(path))
+    return parse_document(raw, path.name, doc_id or str(path), source=str(path))
 
 
 def corpus_files(paths: list[str | Path]) -> list[Path]:

@@ -19,6 +19,7 @@ class Region:
     page: int | None = None
     kind: str = "paragraph"
     box: tuple[float, float, float, float] | None = None
+    xs: tuple[float, ...] = ()  # a PDF line: where each character begins, then the last one's right edge
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,20 @@ class Document:
     text: str
     title: str = field(default="", compare=False)
     regions: tuple[Region, ...] = field(default=(), compare=False, repr=False)
+    source: str = field(default="", compare=False)  # the file it was read from, where there is one (a PDF's pages are drawn from it)
+
+    def boxes(self, start: int, end: int) -> list[tuple[int, tuple[float, float, float, float]]]:
+        """``(page, box)`` of each line ``[start, end)`` covers, narrowed to the characters it covers."""
+        found = []
+        for r in self.regions:
+            a, b = max(start, r.start), min(end, r.end)
+            if r.box is None or a >= b:
+                continue
+            left, bottom, right, top = r.box
+            if len(r.xs) == r.end - r.start + 1:
+                left, right = r.xs[a - r.start], r.xs[b - r.start]
+            found.append((r.page, (left, bottom, right, top)))
+        return found
 
     def page_at(self, offset: int) -> int | None:
         """The PDF page (1-based) holding character ``offset``, ``None`` for a format without pages."""

@@ -17,24 +17,29 @@ EDGE_LINES = 2  # lines at the top and the bottom of a page looked at for header
 
 @dataclass(frozen=True)
 class Line:
-    """One line of a page: its text and the box around its characters."""
+    """One line of a page: its text, the box around its characters, and where each character
+    begins, left to right, with the last one's right edge at the end (``len(text) + 1`` values)."""
 
     text: str
     box: tuple[float, float, float, float]  # left, bottom, right, top
+    xs: tuple[float, ...] = ()
 
 
 def page_lines(textpage) -> list[Line]:
     """The lines of a pdfium text page, with their boxes."""
     text = textpage.get_text_range()
-    lines, start = [], 0
-    for piece in re.split(r"(\r\n|\n|\r)", text) + [""]:
-        if piece in ("\r\n", "\n", "\r", ""):
+    lines, at = [], 0
+    for piece in re.split(r"\r\n|\n|\r", text):
+        lead = len(piece) - len(piece.lstrip())
+        stripped = piece.strip()
+        first = at + lead
+        at += len(piece) + (2 if text.startswith("\r\n", at + len(piece)) else 1)
+        if not stripped:
             continue
-        at = text.index(piece, start)
-        boxes = [textpage.get_charbox(i) for i in range(at, at + len(piece)) if not piece[i - at].isspace()]
-        start = at + len(piece)
-        if boxes and piece.strip():
-            lines.append(Line(piece.strip(), (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))))
+        boxes = [textpage.get_charbox(i) for i in range(first, first + len(stripped))]
+        inked = [b for b, ch in zip(boxes, stripped) if not ch.isspace()]
+        box = (min(b[0] for b in inked), min(b[1] for b in inked), max(b[2] for b in inked), max(b[3] for b in inked))
+        lines.append(Line(stripped, box, tuple(b[0] for b in boxes) + (boxes[-1][2],)))
     return lines
 
 
@@ -85,7 +90,7 @@ def pdf_document(raw: bytes, doc_id: str, max_chars: int | None = None) -> tuple
         kept = [l for i, l in enumerate(lines) if not _is_edge(lines, i, edges)]
         longest = max((len(l.text) for l in kept), default=0)
         for line in kept:
-            regions.append(Region(size, size + len(line.text), number, "line", line.box))
+            regions.append(Region(size, size + len(line.text), number, "line", line.box, line.xs))
             full = len(line.text) >= FULL_LINE * longest and not line.text.endswith(SENTENCE_ENDS)
             text += [line.text, "" if full else "\n"]  # a full line goes on in the next, on this page or the next
             size += len(line.text) + (0 if full else 1)

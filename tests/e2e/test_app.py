@@ -189,7 +189,7 @@ def test_own_text_answers_only_in_its_own_session(app_url, browser, tmp_path, sc
 
     # bad files get a clear message and change nothing
     for name, data, message in [("bad.txt", b"\xff\xfe\x00\x00bad", "not UTF-8"), ("empty.md", b"  \n", "empty"),
-                                ("big.txt", "字".encode() * 200_001, "over the limit"), ("binary.txt", b"PK\x03\x04\x00\x00\x08\x00", "NUL")]:
+                                ("big.txt", "字".encode() * 200_001, "over the limit"), ("binary.txt", b"PK\x03\x04\x00\x00\x08\x00", "its bytes are a ZIP file")]:
         path = tmp_path / name
         path.write_bytes(data)
         page.locator("#upload input[type=file]").set_input_files(str(path))
@@ -203,3 +203,33 @@ def test_own_text_answers_only_in_its_own_session(app_url, browser, tmp_path, sc
     expect(ask(page, QUESTION, 1).locator("strong")).to_have_text("100万辆")
     mine.close()
     theirs.close()
+
+
+@pytest.mark.browser
+@needs_chromium
+def test_a_pdf_answer_is_shown_marked_on_its_page(app_url, browser, tmp_path, screenshot_dir):
+    """A two-page PDF printed by Chromium (its header and footer on each page) is uploaded; the
+    answer cites its page and the view shows that page, drawn, with the answer marked."""
+    from playwright.sync_api import expect
+
+    first = "".join(f"<p>重庆新增5家产业创新综合体，第{i}批聚焦智能网联新能源汽车。</p>" for i in range(1, 13))
+    second = "<p style='page-break-before: always'>2025年12月20日，长安汽车宣布，旗下新能源汽车年销量突破100万辆。</p>"
+    (tmp_path / "news.html").write_text(f"<html><head><meta charset='utf-8'><title>简报</title></head><body style='font-size:16pt'>{first}{second}</body></html>", encoding="utf-8")
+    pdf = tmp_path / "news.pdf"
+    subprocess.run([CHROMIUM, *CHROMIUM_FLAGS, f"--print-to-pdf={pdf}", (tmp_path / "news.html").as_uri()], capture_output=True, timeout=120, check=True)
+    context = browser.new_context(viewport={"width": 1280, "height": 1100})
+    page = context.new_page()
+    page.goto(app_url)
+    page.locator("#own-text").get_by_text("换一篇文章").click()
+    page.locator("#upload input[type=file]").set_input_files(str(pdf))
+    page.locator("#use-document").click()
+    expect(page.locator("#doc-status")).to_contain_text("news.pdf", timeout=120_000)
+    bot = ask(page, QUESTION, 1)
+    expect(bot.locator("strong")).to_have_text("100万辆")
+    expect(bot).to_contain_text("第 2 页")
+    figure = page.locator("#doc-view figure.page-image")
+    expect(figure.locator("figcaption")).to_contain_text("第 2 页")
+    expect(figure.locator("img")).to_be_visible()
+    assert figure.locator("img").evaluate("img => img.naturalWidth") > 500
+    page.screenshot(path=str(screenshot_dir / "pdf-answer.png"), full_page=True)
+    context.close()

@@ -17,6 +17,7 @@ from pathlib import Path
 import gradio as gr
 
 from qa.conversation.question import check_question
+from qa.frontends.app.page_image import page_figure
 from qa.frontends.app.render import document_html, document_status, passages_html, reply_markdown
 from qa.assistant import Assistant
 from qa.conversation.follow_ups import as_turns
@@ -86,12 +87,16 @@ class Handlers:
         return retriever.documents or [Document(d, retriever.document_text(d)) for d in dict.fromkeys(doc_ids) if d is not None]
 
     def view(self, key: str | None, marks: list) -> str:
-        """The session's whole document with the chat's answers ``marks`` highlighted."""
+        """The session's whole document with the chat's answers ``marks`` highlighted, and the
+        latest answer's PDF page, drawn with the answer marked, above it."""
         current = self.library.get(key)
         anchors: dict[str, set[int]] = {}
         for c in current.retriever.chunks:
             anchors.setdefault(c.doc_id, set()).add(c.start)
-        return document_html(self.documents(current, [m[0] for m in marks]), [tuple(m) for m in marks], anchors)
+        documents = self.documents(current, [m[0] for m in marks])
+        latest = next((d for d in documents if marks and d.doc_id == marks[-1][0]), None)
+        figure = page_figure(latest, *marks[-1][1:]) if latest is not None else ""  # a PDF answer on its page
+        return figure + document_html(documents, [tuple(m) for m in marks], anchors)
 
     def status(self, key: str | None) -> str:
         current = self.library.get(key)
@@ -137,7 +142,7 @@ class Handlers:
             raise CorpusError(f"{path.name}: {path.stat().st_size:,} bytes, over the limit of {limit:,}")
         if path.suffix.lower() not in SUFFIXES:
             raise CorpusError(f"{path.name}: only {' / '.join(SUFFIXES)} files can be used")
-        return parse_document(path.read_bytes(), path.name, max_chars=self.max_document_chars)
+        return parse_document(path.read_bytes(), path.name, max_chars=self.max_document_chars, source=str(path))
 
     def use_document(self, pasted: str, upload: str | None, key: str | None, marks: list, progress=gr.Progress(track_tqdm=True)):
         """Index the uploaded file (or else the pasted text) for this session; a bad one changes

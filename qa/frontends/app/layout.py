@@ -34,6 +34,7 @@ document.addEventListener('click', (event) => {
 CSS = """
 #doc-view .doc-scroll { max-height: 460px; overflow-y: auto; line-height: 1.8; padding-right: 8px; }
 #doc-view .doc-scroll p.heading { font-weight: 600; margin-top: 0.8em; }
+#doc-view .page-image { margin: 0 0 8px; } #doc-view .page-image img { max-width: 100%; border: 1px solid #ddd; }
 #doc-view .doc-scroll p.h1, #doc-view .doc-scroll p.h2 { font-size: 1.15em; }
 #doc-view mark { background: #fde68a; } #doc-view mark.latest { background: #f59e0b; }
 [data-jump] { cursor: pointer; color: #2563eb; }

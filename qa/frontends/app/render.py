@@ -59,7 +59,7 @@ def reply_markdown(answer: Answer, documents: list[Document], show_guess: bool =
     return (
         f"{understood}**{html.escape(answer.answer)}**\n\n"
         f"{evidence}"
-        f"来源：`{answer.doc_id}` 字符 {answer.start}–{answer.end} · 置信度 {answer.confidence:.0%}{jump}"
+        f"来源：`{answer.doc_id}`{f' 第 {answer.page} 页' if answer.page else ''} 字符 {answer.start}–{answer.end} · 置信度 {answer.confidence:.0%}{jump}"
     )
 
 
