@@ -10,8 +10,8 @@ $(PY):
 install: $(PY)
 	$(PY) -m pip install -q -e ".[app]"
 
-test-install: $(PY)  # the tests also run the Milvus store: the [milvus] extra
-	$(PY) -m pip install -q -e ".[app,test,milvus]"
+test-install: $(PY)  # the tests also run the Milvus store and OCR: the [milvus] and [ocr] extras
+	$(PY) -m pip install -q -e ".[app,test,milvus,ocr]"
 
 app: install
 	$(PY) app.py

@@ -101,18 +101,18 @@ def named_antecedent(draft: Draft, tools: Tools) -> Draft:
 
 
 STEPS = (
-    Step("time_clause", "shape", edges.time_clause, "CMRC dev 0; article 0"),
-    Step("trim_edges", "shape", edges.trim_edges, "CMRC dev 0; article 0"),
-    Step("drop_tail", "shape", edges.drop_tail, "CMRC dev 0; article 0"),
-    Step("complete_date", "shape", edges.complete_date, "CMRC dev 0; article 0"),
-    Step("admissible", "select", selection.admissible, "CMRC dev 0; article 0"),
-    Step("anchored", "select", selection.anchored_first, "CMRC dev 0; article 0"),
-    Step("echoed_question", "place", echoed_question, "CMRC dev 0; article 0", ("sentence",)),
-    Step("whole_sentence", "place", whole_sentence, "CMRC dev 0; article 0", ("sentence",)),
-    Step("named_item", "place", _edges(in_document.named_item), "CMRC dev 0; article 0", ("span",)),
-    Step("paired", "place", _edges(in_document.paired), "CMRC dev 0; article 0", ("span",)),
-    Step("change_origin", "place", _edges(in_document.change_origin), "CMRC dev 0; article 0", ("span",)),
-    Step("antecedent", "place", named_antecedent, "CMRC dev 0; article 0", ("span",)),
+    Step("time_clause", "shape", edges.time_clause, "CMRC dev 10 of 3,219; article 0 of 157"),
+    Step("trim_edges", "shape", edges.trim_edges, "CMRC dev 483 of 3,219; article 26 of 157"),
+    Step("drop_tail", "shape", edges.drop_tail, "CMRC dev 14 of 3,219; article 5 of 157"),
+    Step("complete_date", "shape", edges.complete_date, "CMRC dev 1 of 3,219; article 2 of 157"),
+    Step("admissible", "select", selection.admissible, "CMRC dev 4 of 3,219; article 1 of 157"),
+    Step("anchored", "select", selection.anchored_first, "CMRC dev 3 of 3,219; article 1 of 157"),
+    Step("echoed_question", "place", echoed_question, "CMRC dev 0 of 3,219; article 0 of 157", ("sentence",)),
+    Step("whole_sentence", "place", whole_sentence, "CMRC dev 285 of 3,219; article 4 of 157", ("sentence",)),
+    Step("named_item", "place", _edges(in_document.named_item), "CMRC dev 1 of 3,219; article 0 of 157", ("span",)),
+    Step("paired", "place", _edges(in_document.paired), "CMRC dev 0 of 3,219; article 2 of 157", ("span",)),
+    Step("change_origin", "place", _edges(in_document.change_origin), "CMRC dev 0 of 3,219; article 0 of 157", ("span",)),
+    Step("antecedent", "place", named_antecedent, "CMRC dev 2 of 3,219; article 0 of 157", ("span",)),
 )
 
 

@@ -13,9 +13,8 @@ from pathlib import Path
 from qa.ingest.document import CorpusError, Document
 
 BUNDLED_ARTICLE = Path(__file__).parents[1] / "data" / "article.txt"
-FORMATS = {".txt": "text", ".md": "text", ".pdf": "pdf", ".docx": "docx", ".html": "html", ".htm": "html"}
+FORMATS = {".txt": "text", ".md": "text", ".pdf": "pdf", ".docx": "docx", ".html": "html", ".htm": "html", ".png": "image", ".jpg": "image", ".jpeg": "image"}
 SUFFIXES = tuple(FORMATS)
-IMAGES = (".png", ".jpg", ".jpeg")
 
 
 def _files(path: Path) -> list[Path]:
@@ -65,18 +64,16 @@ def sniffed(raw: bytes) -> str:
 
 def parse_document(raw: bytes, name: str, doc_id: str | None = None, max_chars: int | None = None, source: str = "") -> Document:
     """A document from a file's bytes, in the format its name gives (``.txt``, ``.md``, ``.pdf``,
-    ``.docx``, ``.html``; ``source``: the file's path, kept to draw a PDF's pages); ``CorpusError``
+    ``.docx``, ``.html``, and ``.png``/``.jpg`` read by OCR; ``source``: the file's path, kept to draw a PDF's pages); ``CorpusError``
     names the file and says what is wrong: an unknown or lying extension, a scanned image, an
     encrypted, corrupt or oversized file."""
     doc_id = doc_id or name
     suffix = Path(name).suffix.lower()
     found = sniffed(raw)
-    if suffix in IMAGES or (found == "image" and suffix not in FORMATS):
-        raise CorpusError(f"{doc_id}: an image: reading text from images (OCR) is not available in this version")
     kind = FORMATS.get(suffix)
     if kind is None:
         raise CorpusError(f"{doc_id}: unknown format {suffix or '(no extension)'}; readable: {', '.join(SUFFIXES)}")
-    expected = {"text": ("text", "html"), "pdf": ("pdf",), "docx": ("zip",), "html": ("html", "text")}[kind]
+    expected = {"text": ("text", "html"), "pdf": ("pdf",), "docx": ("zip",), "html": ("html", "text"), "image": ("image",)}[kind]
     if found not in expected:
         raise CorpusError(f"{doc_id}: named {suffix} but its bytes are {'an image' if found == 'image' else 'a ' + found.upper() + ' file'}")
     if kind == "text":
@@ -85,6 +82,10 @@ def parse_document(raw: bytes, name: str, doc_id: str | None = None, max_chars: 
         from qa.ingest.pdf import pdf_document
 
         text, title, regions = pdf_document(raw, doc_id, max_chars)
+    elif kind == "image":
+        from qa.ingest.ocr import image_document
+
+        text, title, regions = image_document(raw, doc_id, max_chars)
     elif kind == "docx":
         from qa.ingest.word import docx_document
 

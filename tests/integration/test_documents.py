@@ -59,3 +59,27 @@ def test_a_saved_page_answers_from_its_article_not_its_sidebar(tmp_path, assista
     retriever = Retriever([tmp_path / "news.html"], embedder=assistant.retriever.embedder)
     answer = Assistant(retriever, assistant.reader, settings=assistant.settings).ask("长安汽车新能源汽车年销量突破了多少？")
     assert answer.answer == "100万辆" and answer.page is None and "300万辆" not in retriever.document_text(answer.doc_id)
+
+
+def test_a_photographed_paragraph_is_read_by_ocr_and_answered(tmp_path, assistant):
+    """An image of a rendered paragraph (the CJK font Chromium's tests install), read offline by
+    the [ocr] extra's models and answered with offsets into the text read."""
+    pytest.importorskip("rapidocr_onnxruntime")
+    from PIL import Image, ImageDraw, ImageFont
+
+    from qa.assistant import Assistant
+    from qa.retrieval.retriever import Retriever
+
+    font_file = subprocess.run(["fc-match", "Noto Sans CJK SC", "-f", "%{file}"], capture_output=True, text=True).stdout.strip()
+    if "CJK" not in font_file:
+        pytest.skip("no CJK font (make test installs fonts-noto-cjk)")
+    font = ImageFont.truetype(font_file, 40)
+    image = Image.new("RGB", (1400, 60 * (len(PAGE_TWO) + 1)), "white")
+    for i, line in enumerate(PAGE_TWO):
+        ImageDraw.Draw(image).text((30, 30 + 60 * i), line, fill="black", font=font)
+    image.save(tmp_path / "photo.png")
+    document = read_document(tmp_path / "photo.png", doc_id="photo.png")
+    assert "突破100万辆" in document.text and "6.25亿元" in document.text and document.page_at(0) == 1
+    retriever = Retriever(documents=[document], embedder=assistant.retriever.embedder)
+    answer = Assistant(retriever, assistant.reader, settings=assistant.settings).ask("璧山的生物制造中试平台总投资多少？")
+    assert answer.answer == "6.25亿元" and document.text[answer.start : answer.end] == "6.25亿元"

@@ -9,7 +9,7 @@ import pytest
 
 from qa.ingest import word
 from qa.ingest.corpus import CorpusError, parse_document, sniffed
-from qa.ingest.pdf import Line, repeated_edges
+from qa.ingest.pages import Line, repeated_edges
 
 BOX = (0.0, 0.0, 1.0, 1.0)
 
@@ -71,16 +71,25 @@ def test_page_headers_and_footers_are_the_lines_repeated_at_the_edges_of_most_pa
     assert repeated_edges(pages[:1]) == set()  # one page: nothing repeats
 
 
-def test_bad_files_get_one_clear_error_each(monkeypatch):
+@pytest.fixture
+def blind_ocr(monkeypatch):
+    """An OCR engine that finds no text (the unit layer loads no model)."""
+    from qa.ingest import ocr
+
+    monkeypatch.setattr(ocr, "_engine", lambda: (lambda image: (None, 0.0)))
+
+
+def test_bad_files_get_one_clear_error_each(monkeypatch, blind_ocr):
     cases = {
-        ("scan.pdf", blank_pdf()): "no text layer",
+        ("scan.pdf", blank_pdf()): "holds no text",
         ("locked.pdf", blank_pdf().replace(b"/Root 1 0 R", b"/Root 1 0 R /Encrypt <</Filter /Standard /V 1 /R 2 /O <" + b"11" * 32 + b"> /U <" + b"11" * 32 + b"> /P -4>>")): "encrypted",
         ("broken.pdf", b"%PDF-1.4\ngarbage"): "not a readable PDF",
         ("truncated.docx", docx_bytes(lambda d: d.add_paragraph("一段。"))[:300]): "corrupt or truncated",
         ("lies.pdf", "一段文字。".encode()): "named .pdf but its bytes are a TEXT file",
         ("lies.txt", blank_pdf()): "named .txt but its bytes are a PDF file",
-        ("photo.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 64): "OCR",
-        ("page.jpg", b"\xff\xd8\xff" + b"\x00" * 64): "OCR",
+        ("photo.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 64): "not a readable image",
+        ("page.jpg", b"\xff\xd8\xff" + b"\x00" * 64): "not a readable image",
+        ("photo.pdf", b"\x89PNG\r\n\x1a\n" + b"\x00" * 64): "named .pdf but its bytes are an image",
         ("notes.rtf", b"{\\rtf1 hello}"): "unknown format .rtf",
         ("empty.html", b"<html><head><script>var a = 1;</script></head><body></body></html>"): "no article text",
     }
@@ -93,6 +102,31 @@ def test_bad_files_get_one_clear_error_each(monkeypatch):
     monkeypatch.setattr(word, "MAX_UNPACKED", 1_000_000)
     with pytest.raises(CorpusError, match="zip bomb"):
         parse_document(bomb.getvalue(), "bomb.docx")
+
+
+def test_without_the_ocr_extra_a_scan_or_photo_names_the_extra(monkeypatch):
+    from qa.ingest import ocr
+
+    def missing():
+        raise ImportError("No module named 'rapidocr_onnxruntime'")
+
+    monkeypatch.setattr(ocr, "_engine", missing)
+    for name, raw in (("scan.pdf", blank_pdf()), ("photo.png", b"\x89PNG\r\n\x1a\n")):
+        with pytest.raises(CorpusError, match=r"need OCR: pip install 'qa-chongqing\[ocr\]'"):
+            parse_document(raw, name)
+
+
+def test_an_image_over_the_pixel_limit_is_refused(monkeypatch, blind_ocr):
+    pytest.importorskip("PIL")
+    from PIL import Image
+
+    from qa.ingest import ocr
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (200, 100), "white").save(buffer, format="PNG")
+    monkeypatch.setattr(ocr, "MAX_PIXELS", 10_000)
+    with pytest.raises(CorpusError, match="200×100 pixels, over the limit"):
+        parse_document(buffer.getvalue(), "big.png")
 
 
 def test_the_format_is_read_from_the_bytes():
