@@ -56,13 +56,19 @@ def test_qa_info_names_the_choice():
     assert "capped at AVX2" in capped.stdout and "precision = fp32 (default: no native bf16 matrix units (ISA capped at AVX2))" in capped.stdout
 
 
-def test_cli_rejects_a_non_utf8_corpus_with_one_line_and_exit_2(tmp_path):
-    bad = tmp_path / "gbk.txt"
-    bad.write_bytes("重庆创新".encode("gbk"))
+@pytest.mark.parametrize(("name", "data", "message"), [
+    ("gbk.txt", "重庆创新".encode("gbk"), "UTF-8"),
+    ("report.pdf", "重庆创新".encode(), "named .pdf but its bytes are a TEXT file"),
+    ("broken.pdf", b"%PDF-1.4\ngarbage", "not a readable PDF"),
+    ("memo.docx", b"PK\x03\x04" + b"\x00" * 40, "not a readable .docx"),
+])
+def test_cli_rejects_a_bad_corpus_file_with_one_line_and_exit_2(tmp_path, name, data, message):
+    bad = tmp_path / name
+    bad.write_bytes(data)
     result = run_cli("search", "重庆", "--corpus", str(bad))
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and str(bad) in lines[0] and "UTF-8" in lines[0]
+    assert len(lines) == 1 and str(bad) in lines[0] and message in lines[0]
     assert "Traceback" not in result.stderr
 
 

@@ -204,3 +204,20 @@ def test_an_upload_indexed_by_one_replica_is_found_by_another(milvus_server, emb
     found, pending = second.retriever([long])
     assert pending is None and not embedded and isinstance(found.store, MilvusStore)
     assert Assistant(found, assistant.reader).ask("第88号水电站的站长是谁？").answer == "王88号"
+
+
+@pytest.mark.milvus
+def test_replicas_opening_a_fresh_server_at_once_all_open_it(milvus_server):
+    """Rolling out pods at once: each opens the same missing collection; one creates it and writes
+    its meta, the others wait for that meta or open the one that won; none is refused."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from qa.retrieval.stores.milvus import MilvusStore
+
+    meta = store_meta(FakeEmbedder())
+    with ThreadPoolExecutor(4) as pool:
+        stores = list(pool.map(lambda _: MilvusStore(milvus_server, meta, collection="at_once"), range(4)))
+    assert [len(s) for s in stores] == [0, 0, 0, 0]
+    other = store_meta(FakeEmbedder())
+    with pytest.raises(StoreError, match="other settings"):
+        MilvusStore(milvus_server, type(other)(other.model_id, "another-hash", other.chunk_size, other.chunk_overlap), collection="at_once")

@@ -13,8 +13,10 @@ from __future__ import annotations
 import json
 import logging
 import os
+import random
 import re
 import string
+import time
 from collections import Counter
 
 import numpy as np
@@ -44,6 +46,7 @@ ANALYZER = {
 FIELDS = ["doc_id", "start", "end", "text"]
 PAGE = 1000  # rows per query page
 FIND_ROWS = 64  # rows a like filter may give before the one that holds the text itself
+META_WAIT = 10.0  # seconds a collection found without its meta is waited for (another replica is creating it)
 BM25_K1, BM25_B = 1.5, 0.75  # bm25s's defaults, so that both stores rank alike
 
 
@@ -74,19 +77,38 @@ class MilvusStore(WritableStore):
         self.token = token if token is not None else os.environ.get("QA_STORE_TOKEN")
         self.client = _connect(uri, self.token)
         try:
-            exists = self.client.has_collection(collection)
-            if exists:
-                found = self.client.describe_collection(collection).get("properties", {}).get("qa.meta")
-                if found is None:
-                    raise StoreError(f"{uri}: collection {collection!r} was not built by this project; choose another collection")
-                meta.check(StoreMeta.from_json(found), f"{uri} (collection {collection!r})")
-            else:
-                self._create(meta)
+            self._open_or_create(meta)
             self.client.load_collection(collection)
         except StoreError:
             raise
         except Exception as exc:  # noqa: BLE001
             raise StoreError(f"{uri}: the Milvus store failed to open ({str(exc).splitlines()[0][:300]})") from exc
+
+    def _open_or_create(self, meta: StoreMeta) -> None:
+        """Check the collection's ``qa.meta``, or create the collection. Replicas that start at
+        once over an empty server race here: one creates the collection and then writes its
+        meta, so another may find it without meta (it waits up to :data:`META_WAIT` seconds for
+        it) or fail to create it (it tries again, and opens the one that won). An empty
+        collection still without meta after the wait was left half-made by a creator that
+        died: it is made again; one with rows is another's, and refused."""
+        deadline = time.monotonic() + META_WAIT
+        while True:
+            if self.client.has_collection(self.collection):
+                found = self.client.describe_collection(self.collection).get("properties", {}).get("qa.meta")
+                if found is not None:
+                    return self.meta.check(StoreMeta.from_json(found), f"{self.uri} (collection {self.collection!r})")
+                if time.monotonic() < deadline:
+                    time.sleep(0.2)
+                    continue
+                if self.client.get_collection_stats(self.collection).get("row_count", 0):
+                    raise StoreError(f"{self.uri}: collection {self.collection!r} was not built by this project; choose another collection")
+                self.client.drop_collection(self.collection)
+            try:
+                return self._create(meta)
+            except Exception:  # noqa: BLE001 - another replica is creating it: look again
+                if time.monotonic() > deadline + META_WAIT:
+                    raise
+                time.sleep(0.1 + 0.4 * random.random())
 
     def _create(self, meta: StoreMeta) -> None:
         from pymilvus import DataType, Function, FunctionType
