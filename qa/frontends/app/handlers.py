@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import html
 import logging
-from collections import OrderedDict
-from concurrent.futures import Future
 from pathlib import Path
 
 import gradio as gr
@@ -20,60 +18,26 @@ from qa.conversation.question import check_question
 from qa.frontends.app.page_image import page_figure
 from qa.frontends.app.render import document_html, document_status, passages_html, reply_markdown
 from qa.assistant import Assistant
+from qa.frontends.assistants import DocumentAssistants
 from qa.conversation.follow_ups import as_turns
 from qa.ingest.corpus import (
     SUFFIXES,
     CorpusError,
     Document,
-    corpus_hash,
     parse_document,
     document_from_text,
 )
 
 MAX_UPLOAD_BYTES = 64 * 1024 * 1024  # a PDF, Word file or web page (its text is held to max_document_chars)
-KEPT_DOCUMENTS = 8  # uploaded documents whose assistants stay in memory (their indexes stay in the cache)
 log = logging.getLogger("qa.frontends.app")
-
-
-class DocumentAssistants:
-    """The default assistant and those of uploaded documents, keyed by content hash; every
-    assistant shares the default one's reader and embedder. A long text answers from keywords
-    at once while its dense index is embedded in the background (:mod:`qa.retrieval.uploads`)."""
-
-    def __init__(self, default: Assistant):
-        from qa.retrieval.uploads import Indexer
-
-        self.default = default
-        self.uploaded: OrderedDict[str, Assistant] = OrderedDict()
-        store = default.retriever.store
-        self.indexer = Indexer(default.retriever.embedder, shared=store if getattr(store, "shared", False) else None)
-        self.indexer.warm_up()
-        self.pending: dict[str, Future] = {}
-
-    def get(self, key: str | None) -> Assistant:
-        return self.uploaded.get(key, self.default) if key else self.default
-
-    def add(self, document: Document) -> str:
-        """Index ``document`` (or reuse its index) and return its key."""
-        key = corpus_hash([document])
-        if key not in self.uploaded:
-            retriever, dense = self.indexer.retriever([document])
-            if dense is not None:
-                self.pending[key] = dense
-                dense.add_done_callback(lambda _: self.pending.pop(key, None))
-            self.uploaded[key] = Assistant(retriever, self.default.reader, settings=self.default.settings)
-            while len(self.uploaded) > KEPT_DOCUMENTS:
-                self.uploaded.popitem(last=False)
-        self.uploaded.move_to_end(key)
-        return key
 
 
 class Handlers:
     """The chat's event handlers over one :class:`DocumentAssistants`. ``max_document_chars``: the longest
     text a user may paste or upload."""
 
-    def __init__(self, assistant: Assistant, max_document_chars: int):
-        self.library = DocumentAssistants(assistant)
+    def __init__(self, assistant: Assistant, max_document_chars: int, library: DocumentAssistants | None = None):
+        self.library = library or DocumentAssistants(assistant)
         self.max_document_chars = max_document_chars
 
     @property

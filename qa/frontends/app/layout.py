@@ -41,15 +41,28 @@ CSS = """
 """
 
 
-def build_app(assistant: Assistant, max_document_chars: int) -> gr.Blocks:
-    """The page for ``assistant`` (the default corpus), queued one model call at a time (:data:`MODEL`)."""
-    handlers = Handlers(assistant, max_document_chars)
+def banner(readiness) -> str:
+    """The page's notice while the replica is not ready (its store empty or unreachable)."""
+    state = readiness() if readiness else None
+    if state is None or state.ready:
+        return ""
+    return f"⚠️ **暂时无法回答**：{state.detail or state.reason}（资料库就绪后会自动恢复，无需重启）"
+
+
+def build_app(assistant: Assistant, max_document_chars: int, library=None, readiness=None) -> gr.Blocks:
+    """The page for ``assistant`` (the default corpus), queued one model call at a time
+    (:data:`MODEL`); ``library``: the assistants shared with the REST API; ``readiness``: the
+    replica's (:meth:`qa.frontends.service.Service.readiness`), shown as a banner while not ready."""
+    handlers = Handlers(assistant, max_document_chars, library)
     file_types = list(SUFFIXES)
     with gr.Blocks(title="重庆“双链融合”文章问答") as app:
         key = gr.State(None)
         marks = gr.State([])
         turns = gr.State([])  # the conversation's earlier turns (qa.conversation.follow_ups.Turn), for follow-up questions
         gr.Markdown("## 重庆“双链融合”文章问答\n就文章内容提问（简体或繁体），答案直接摘自原文，并在全文中标出。也可以换成你自己的文章。")
+        notice = gr.Markdown(banner(readiness), elem_id="not-ready")
+        if readiness is not None:
+            gr.Timer(5).tick(lambda: banner(readiness), None, notice, api_visibility="private", queue=False)
         with gr.Row():
             with gr.Column(scale=3):
                 chat = gr.Chatbot(label="对话", height=480, elem_id="chat")

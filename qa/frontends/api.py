@@ -1,0 +1,117 @@
+"""The REST API, in the same process as the chat: ``POST /v1/ask``, ``GET /healthz``,
+``GET /readyz``; OpenAPI at ``/docs``. Errors are JSON with an HTTP status: 400 bad input, 413
+too large, 429 over a limit (with ``Retry-After``), 503 not ready or the store failing."""
+
+from __future__ import annotations
+
+import threading
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from qa.frontends.service import Service
+
+RETRY_AFTER = 5  # seconds a client over a limit is told to wait
+
+
+class AskRequest(BaseModel):
+    """A question, from the replica's corpus or from ``document`` alone (indexed on the fly)."""
+
+    question: str = Field(description="the question, Simplified or Traditional Chinese")
+    k: int | None = Field(None, ge=1, description="chunks to read (default: the replica's k)")
+    history: list[tuple[str, str]] = Field(default_factory=list, description="earlier turns as [question, answer] pairs, oldest first")
+    document: str | None = Field(None, description="answer from this text alone")
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, error: str, detail: str, retry_after: int | None = None):
+        super().__init__(detail)
+        self.status, self.error, self.detail, self.retry_after = status, error, detail, retry_after
+
+
+class Indexing:
+    """One document being indexed per client (by IP) at a time, its dense side included, and at
+    most ``limit`` clients at once; past either, 429."""
+
+    def __init__(self, limit: int = 4):
+        self.limit, self.clients, self.lock = limit, set(), threading.Lock()
+
+    def acquire(self, client: str) -> None:
+        with self.lock:
+            if client in self.clients or len(self.clients) >= self.limit:
+                raise ApiError(429, "too_many_documents", "a document of yours is still being indexed, or the queue is full: try again", RETRY_AFTER)
+            self.clients.add(client)
+
+    def release(self, client: str) -> None:
+        with self.lock:
+            self.clients.discard(client)
+
+
+def create_api(service: Service) -> FastAPI:
+    """The FastAPI app of ``service``; the chat (Gradio) is mounted on it at ``/`` once loaded."""
+    app = FastAPI(title="qa: questions over Chinese news text", version="0.2.0", description=__doc__)
+    indexing = Indexing()
+
+    def index(library, document, http: Request) -> str:
+        """``document``'s key, indexed (keywords now, dense side in the background) while its
+        client holds its one indexing slot; the slot is freed when the dense side is done."""
+        client = http.client.host if http.client else "unknown"
+        indexing.acquire(client)
+        try:
+            key = library.add(document)
+        except BaseException:
+            indexing.release(client)
+            raise
+        pending = library.pending.get(key)
+        if pending is None:
+            indexing.release(client)
+        else:
+            pending.add_done_callback(lambda _: indexing.release(client))
+        return key
+
+    @app.exception_handler(ApiError)
+    async def api_error(request: Request, exc: ApiError):
+        headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
+        return JSONResponse({"error": exc.error, "detail": exc.detail}, status_code=exc.status, headers=headers)
+
+    @app.get("/healthz", summary="the process is alive")
+    def healthz() -> dict:
+        return {"alive": True}
+
+    @app.get("/readyz", summary="ready to answer: models loaded, store reachable and holding documents")
+    def readyz():
+        state = service.readiness()
+        return JSONResponse(state.to_json(), status_code=200 if state.ready else 503)
+
+    @app.post("/v1/ask", summary="answer a question: the qa ask --json object")
+    def ask(request: AskRequest, http: Request) -> dict:
+        from qa.conversation.question import check_question
+        from qa.ingest.corpus import CorpusError, document_from_text
+
+        state = service.readiness()
+        if not state.ready:
+            raise ApiError(503, state.reason, state.detail, RETRY_AFTER)
+        settings = service.settings
+        if len(request.question) > settings.max_question_chars:
+            raise ApiError(413, "question_too_long", f"the question has {len(request.question)} characters, the limit is {settings.max_question_chars}")
+        if request.document is not None and len(request.document) > settings.max_document_chars:
+            raise ApiError(413, "document_too_large", f"the document has {len(request.document):,} characters, the limit is {settings.max_document_chars:,}")
+        try:
+            question = check_question(request.question, settings.max_question_chars)
+            library = service.library
+            target = library.default
+            if request.document:
+                target = library.get(index(library, document_from_text(request.document, "document", settings.max_document_chars), http))
+            with service.model_lock:
+                return target.ask(question, k=request.k, history=[list(turn) for turn in request.history]).to_json()
+        except CorpusError as exc:
+            raise ApiError(400, "bad_document", str(exc)) from exc
+        except ValueError as exc:
+            raise ApiError(400, "bad_question", str(exc)) from exc
+        except Exception as exc:  # a store that fails mid-call: not ready, not an abstention
+            if type(exc).__module__.startswith("pymilvus") or type(exc).__name__ == "StoreError":
+                raise ApiError(503, "store_unreachable", str(exc).splitlines()[0][:300], RETRY_AFTER) from exc
+            raise
+
+    return app

@@ -1,0 +1,51 @@
+"""The assistants a server answers with: the default one (its corpus or store) and those of
+uploaded documents, kept by content hash (gradio-free: the chat and the REST API share them)."""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from concurrent.futures import Future
+
+from qa.assistant import Assistant
+from qa.ingest.corpus import Document, corpus_hash
+
+KEPT_DOCUMENTS = 8  # uploaded documents whose assistants stay in memory (their indexes stay in the cache)
+
+
+class DocumentAssistants:
+    """The default assistant and those of uploaded documents, keyed by content hash; every
+    assistant shares the default one's reader and embedder. A long text answers from keywords
+    at once while its dense index is embedded in the background (:mod:`qa.retrieval.uploads`)."""
+
+    def __init__(self, default: Assistant):
+        from qa.retrieval.uploads import Indexer
+
+        self.default = default
+        self.uploaded: OrderedDict[str, Assistant] = OrderedDict()
+        store = default.retriever.store
+        self.indexer = Indexer(default.retriever.embedder, shared=store if getattr(store, "shared", False) else None)
+        self.indexer.warm_up()
+        self.pending: dict[str, Future] = {}
+        self.lock = threading.Lock()  # the chat's and the REST API's threads add documents
+
+    def get(self, key: str | None) -> Assistant:
+        return self.uploaded.get(key, self.default) if key else self.default
+
+    def add(self, document: Document) -> str:
+        """Index ``document`` (or reuse its index) and return its key."""
+        key = corpus_hash([document])
+        with self.lock:
+            return self._add(key, document)
+
+    def _add(self, key: str, document: Document) -> str:
+        if key not in self.uploaded:
+            retriever, dense = self.indexer.retriever([document])
+            if dense is not None:
+                self.pending[key] = dense
+                dense.add_done_callback(lambda _: self.pending.pop(key, None))
+            self.uploaded[key] = Assistant(retriever, self.default.reader, settings=self.default.settings)
+            while len(self.uploaded) > KEPT_DOCUMENTS:
+                self.uploaded.popitem(last=False)
+        self.uploaded.move_to_end(key)
+        return key

@@ -1,0 +1,85 @@
+"""Replicas as an operator meets them, over a ``milvus-lite server``: two started at once on an
+empty server are up and not ready (saying why and how to build the store), become ready by
+themselves once ``qa index`` fills it, and answer through the REST API; its error codes."""
+
+import json
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from contextlib import ExitStack
+
+import pytest
+
+from eval.load import ARTICLE, free_port, milvus_lite_server, started, wait_for
+from tests.conftest import QUESTION, ROOT
+
+pytestmark = pytest.mark.milvus
+
+
+def call(url: str, body: dict | None = None, timeout: float = 60) -> tuple[int, dict, dict]:
+    """Status, JSON body and headers of a GET (or a POST of ``body``)."""
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, headers={"content-type": "application/json"} if data else {})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, json.loads(response.read()), dict(response.headers)
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"{}"), dict(error.headers)
+
+
+def until(check, limit: float, what: str):
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        found = check()
+        if found:
+            return found
+        time.sleep(0.5)
+    raise AssertionError(f"{what} not within {limit:.0f} s")
+
+
+@pytest.fixture(scope="module")
+def empty_server_replicas(tmp_path_factory):
+    pytest.importorskip("pymilvus")
+    with ExitStack() as stack:
+        uri = milvus_lite_server(stack, tmp_path_factory.mktemp("milvus"), limit=60)
+        urls = []
+        for _ in range(2):  # at the same moment, over an empty server
+            port = free_port()
+            proc = started(stack, [sys.executable, "app.py", "--port", str(port), "--store", uri])
+            urls.append((proc, f"http://127.0.0.1:{port}"))
+        for proc, url in urls:
+            wait_for(proc, lambda url=url: urllib.request.urlopen(f"{url}/healthz", timeout=2).close(), f"replica {url}", 120)
+        yield uri, [url for _, url in urls], [proc for proc, _ in urls]
+
+
+def test_replicas_on_an_empty_store_wait_ready_and_become_ready_once_it_is_built(empty_server_replicas):
+    uri, urls, procs = empty_server_replicas
+    for url in urls:
+        status, body, _ = until(lambda url=url: (s := call(f"{url}/readyz"))[1].get("reason") == "store_empty" and s, 120, "store_empty")
+        assert status == 503 and body["ready"] is False and f"qa index --corpus FOLDER --store {uri}" in body["detail"]
+        status, body, headers = call(f"{url}/v1/ask", {"question": QUESTION})
+        assert status == 503 and body["error"] == "store_empty" and headers.get("retry-after") == "5"  # not an abstention
+    assert all(p.poll() is None for p in procs)  # neither replica crashed
+    built = subprocess.run([sys.executable, "-m", "qa", "index", "--corpus", str(ARTICLE), "--store", uri], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert built.returncode == 0, built.stderr
+    for url in urls:
+        until(lambda url=url: call(f"{url}/readyz")[0] == 200, 30, "ready without a restart")
+        status, body, _ = call(f"{url}/v1/ask", {"question": QUESTION})
+        assert status == 200 and body["answer"] == "100万辆" and body["doc_id"].endswith("article.txt")
+
+
+def test_the_rest_api_answers_and_its_errors_are_json_with_a_status(empty_server_replicas):
+    _, (url, _), _ = empty_server_replicas
+    until(lambda: call(f"{url}/readyz")[0] == 200, 600, "ready")
+    status, body, _ = call(f"{url}/v1/ask", {"question": "北碚区新建了多少座工厂？", "document": "北碚区今年新建了12座智能工厂。"})
+    assert status == 200 and body["answer"] == "12座" and body["doc_id"] == "document"
+    follow = call(f"{url}/v1/ask", {"question": "它的投资是多少？", "history": [["璧山的生物制造中试平台是什么时候开工的？", "2025年11月"]]})[1]
+    assert follow["answer"] == "6.25亿元"
+    assert call(f"{url}/v1/ask", {"question": "  "})[:2] == (400, {"error": "bad_question", "detail": "问题不能为空 (the question is empty)"})
+    assert call(f"{url}/v1/ask", {"question": "问" * 2001})[0] == 413
+    assert call(f"{url}/v1/ask", {"question": QUESTION, "document": "字" * 200_001})[0] == 413
+    assert call(f"{url}/v1/ask", {"question": QUESTION, "k": 0})[0] == 422  # the schema's own check (k >= 1)
+    assert call(f"{url}/healthz")[:2] == (200, {"alive": True})
+    assert "/v1/ask" in call(f"{url}/openapi.json")[1]["paths"]
