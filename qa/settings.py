@@ -25,6 +25,7 @@ TOP_N = 5  # spans the reader keeps per question
 SETTLED_GAP = 2.0  # a best span ahead of the next by more than this is not read again (docs/models.md, "Reading twice")
 FUSION_LEAD = 0.3  # a ranking whose first hit leads by this much keeps it first in the fusion (None: plain RRF)
 NO_PASSAGE_BELOW = 0.5  # no passage holds this share of the question's content (by characters): abstain with no_passage
+KEPT_UPLOADS = 200  # uploaded texts a shared Milvus keeps, the least recently used dropped beyond (docs/deploy.md sizes it)
 SENTENCE_ANSWER_CHARS = 150  # longest sentence answer (narrowed to the clauses around the span); evaluation scores why/how answers within it
 
 ENVIRONMENT = {  # setting -> the variable that sets it
@@ -35,6 +36,7 @@ ENVIRONMENT = {  # setting -> the variable that sets it
     "decisive": "QA_DECISIVE",
     "reread": "QA_REREAD",
     "store": "QA_STORE",
+    "kept_uploads": "QA_KEPT_UPLOADS",
 }
 
 
@@ -56,10 +58,11 @@ class Settings:
     fusion_lead: float | None = FUSION_LEAD
     no_passage_below: float = NO_PASSAGE_BELOW
     sentence_answer_chars: int = SENTENCE_ANSWER_CHARS
+    kept_uploads: int = KEPT_UPLOADS
     sources: dict[str, str] = field(default_factory=dict, compare=False)  # setting -> "default", "$VAR" or "flag"
 
     def __post_init__(self):
-        for name in ("k", "threads", "top_n", "max_question_chars", "max_document_chars", "sentence_answer_chars"):
+        for name in ("k", "threads", "top_n", "max_question_chars", "max_document_chars", "sentence_answer_chars", "kept_uploads"):
             if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
                 raise ValueError(f"{name} must be a whole number >= 1, not {getattr(self, name)!r}")
 
@@ -80,7 +83,7 @@ def _parse(name: str, text: str):
             if text.lower() not in PRECISIONS:
                 raise ValueError
             return text.lower()
-        if name in ("threads", "k"):
+        if name in ("threads", "k", "kept_uploads"):
             value = int(text)
             if value < 1:
                 raise ValueError

@@ -111,7 +111,9 @@ def create_api(service: Service) -> FastAPI:
             raise ApiError(400, "bad_question", str(exc)) from exc
         except Exception as exc:  # a store that fails mid-call: not ready, not an abstention
             if type(exc).__module__.startswith("pymilvus") or type(exc).__name__ == "StoreError":
-                raise ApiError(503, "store_unreachable", str(exc).splitlines()[0][:300], RETRY_AFTER) from exc
+                detail = str(exc).splitlines()[0][:300]
+                service.store_failed(detail)
+                raise ApiError(503, "store_unreachable", detail, RETRY_AFTER) from exc
             raise
 
     return app

@@ -24,7 +24,7 @@ class DocumentAssistants:
         self.default = default
         self.uploaded: OrderedDict[str, Assistant] = OrderedDict()
         store = default.retriever.store
-        self.indexer = Indexer(default.retriever.embedder, shared=store if getattr(store, "shared", False) else None)
+        self.indexer = Indexer(default.retriever.embedder, shared=store if getattr(store, "shared", False) else None, kept_uploads=default.settings.kept_uploads)
         self.indexer.warm_up()
         self.pending: dict[str, Future] = {}
         self.lock = threading.Lock()  # the chat's and the REST API's threads add documents
@@ -39,6 +39,8 @@ class DocumentAssistants:
             return self._add(key, document)
 
     def _add(self, key: str, document: Document) -> str:
+        if key in self.uploaded and not _kept(self.uploaded[key]):  # its shared collection was dropped past the budget
+            del self.uploaded[key]
         if key not in self.uploaded:
             retriever, dense = self.indexer.retriever([document])
             if dense is not None:
@@ -49,3 +51,10 @@ class DocumentAssistants:
                 self.uploaded.popitem(last=False)
         self.uploaded.move_to_end(key)
         return key
+
+
+def _kept(assistant: Assistant) -> bool:
+    """Whether an upload's index is still there: a shared Milvus drops the least recently used
+    past its budget (:mod:`qa.retrieval.upload_budget`); an in-process one is always kept."""
+    store = assistant.retriever.store
+    return not hasattr(store, "client") or store.client.has_collection(store.collection)

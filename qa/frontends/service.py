@@ -101,6 +101,11 @@ class Service:
             with self.model_lock:
                 assistant.ask("长安汽车新能源汽车年销量突破了多少？")
 
+    def store_failed(self, detail: str) -> None:
+        """A call found the store down: not ready from now until a check finds it back."""
+        self._state = Readiness(False, "store_unreachable", f"{self.store_uri}: {detail}")
+        self._checked = time.monotonic()
+
     def readiness(self) -> Readiness:
         """Ready, loading, or the store unreachable or empty (checked at most every :data:`CHECK_SECONDS`)."""
         if not self.loaded.is_set():

@@ -15,6 +15,8 @@ from qa.retrieval.cached_index import load_cached, load_or_build
 from qa.retrieval.retriever import Retriever
 from qa.retrieval.stores.base import text_sha256
 from qa.retrieval.stores.memory import MemoryStore
+from qa.retrieval.upload_budget import prune, touch
+from qa.settings import KEPT_UPLOADS
 
 KEYWORDS_FIRST_CHUNKS = 64  # above this many chunks (2-3 s of embedding) a text answers from keywords first
 log = logging.getLogger("qa.retrieval.uploads")
@@ -32,11 +34,14 @@ class Indexer:
     hash, once its index is built; a replica that meets the same text again finds it there
     whole and embeds nothing."""
 
-    def __init__(self, embedder, chunk_size: int = CHUNK_SIZE, chunk_overlap: int = CHUNK_OVERLAP, shared=None):
+    def __init__(self, embedder, chunk_size: int = CHUNK_SIZE, chunk_overlap: int = CHUNK_OVERLAP, shared=None, kept_uploads: int = KEPT_UPLOADS):
+        """``kept_uploads``: how many uploaded texts the shared store keeps (the least recently
+        used beyond are dropped: :mod:`qa.retrieval.upload_budget`)."""
         self.embedder = embedder
         self.chunk_size = chunk_size
         self.chunk_overlap = chunk_overlap
         self.shared = shared
+        self.kept_uploads = kept_uploads
         self.worker = ThreadPoolExecutor(1, thread_name_prefix="qa-embed")
 
     def warm_up(self) -> Future:
@@ -51,6 +56,7 @@ class Indexer:
         shared = self.shared.sibling(upload_collection(documents[0])) if self.shared is not None and len(documents) == 1 else None
         if shared is not None and len(shared) == len(chunks):  # a replica has written it whole
             log.info("%s: found in the shared store by its hash (%d chunks)", documents[0].doc_id, len(chunks))
+            touch(shared)
             return Retriever(store=shared, embedder=self.embedder, documents=documents), None
         if len(chunks) <= KEYWORDS_FIRST_CHUNKS:
             retriever = Retriever(documents=documents, embedder=self.embedder, chunk_size=self.chunk_size, chunk_overlap=self.chunk_overlap)
@@ -81,3 +87,5 @@ class Indexer:
         vectors = index.faiss_index.reconstruct_n(0, len(index.chunks))
         collection.add([(document, keyed_chunks(document, self.chunk_size, self.chunk_overlap), vectors)])
         collection.commit()
+        touch(collection)
+        prune(collection, self.kept_uploads)

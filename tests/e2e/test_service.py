@@ -27,6 +27,8 @@ def call(url: str, body: dict | None = None, timeout: float = 60) -> tuple[int, 
             return response.status, json.loads(response.read()), dict(response.headers)
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read() or b"{}"), dict(error.headers)
+    except (urllib.error.URLError, OSError) as error:  # the replica itself unreachable (not yet, or no more)
+        return None, {"error": str(error)}, {}
 
 
 def until(check, limit: float, what: str):
@@ -83,3 +85,50 @@ def test_the_rest_api_answers_and_its_errors_are_json_with_a_status(empty_server
     assert call(f"{url}/v1/ask", {"question": QUESTION, "k": 0})[0] == 422  # the schema's own check (k >= 1)
     assert call(f"{url}/healthz")[:2] == (200, {"alive": True})
     assert "/v1/ask" in call(f"{url}/openapi.json")[1]["paths"]
+
+
+def test_a_store_killed_during_asks_fails_them_fast_and_they_resume_after_its_restart(tmp_path):
+    """The Milvus server dies while askers keep asking: each call ends within seconds with 200 or
+    503 (never hangs, never another error), the replica stays up and not ready; restarted on the
+    same data, answers resume within 15 s, and a text uploaded before the kill is still answered."""
+    import socket
+    from concurrent.futures import ThreadPoolExecutor
+    from pathlib import Path
+
+    pytest.importorskip("pymilvus")
+    port = free_port()
+    uri = f"http://127.0.0.1:{port}"
+    command = [str(Path(sys.executable).with_name("milvus-lite")), "server", "--host", "127.0.0.1", "--port", str(port), "--data-dir", str(tmp_path / "data")]
+
+    def serve() -> subprocess.Popen:
+        server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for(server, lambda: socket.create_connection(("127.0.0.1", port), timeout=1).close(), "milvus-lite server", 60)
+        return server
+
+    with ExitStack() as stack:
+        server = serve()
+        stack.callback(lambda: server.kill())
+        subprocess.run([sys.executable, "-m", "qa", "index", "--corpus", str(ARTICLE), "--store", uri], cwd=ROOT, check=True, capture_output=True, timeout=600)
+        app_port = free_port()
+        app = started(stack, [sys.executable, "app.py", "--port", str(app_port), "--store", uri])
+        url = f"http://127.0.0.1:{app_port}"
+        until(lambda: call(f"{url}/readyz")[0] == 200 if app.poll() is None else None, 240, "ready")
+        upload = {"question": "北碚区新建了多少座工厂？", "document": "北碚区今年新建了12座智能工厂。"}
+        assert call(f"{url}/v1/ask", upload)[1]["answer"] == "12座"
+
+        def ask(_):
+            started_at = time.monotonic()
+            status, body, _ = call(f"{url}/v1/ask", {"question": QUESTION}, timeout=30)
+            return status, body.get("answer") or body.get("error"), time.monotonic() - started_at
+
+        with ThreadPoolExecutor(8) as pool:
+            server.kill()
+            server.wait()
+            down = list(pool.map(ask, range(16)))
+            assert {s for s, _, _ in down} <= {200, 503} and 503 in {s for s, _, _ in down} and max(t for *_, t in down) < 10, down
+            assert call(f"{url}/readyz")[0] == 503 and app.poll() is None
+            server = serve()
+            restarted = time.monotonic()
+            until(lambda: all(s == 200 and a == "100万辆" for s, a, _ in pool.map(ask, range(8))), 15, "answers again")
+        assert time.monotonic() - restarted < 15
+        assert call(f"{url}/readyz")[0] == 200 and call(f"{url}/v1/ask", upload)[1]["answer"] == "12座"

@@ -221,3 +221,22 @@ def test_replicas_opening_a_fresh_server_at_once_all_open_it(milvus_server):
     other = store_meta(FakeEmbedder())
     with pytest.raises(StoreError, match="other settings"):
         MilvusStore(milvus_server, type(other)(other.model_id, "another-hash", other.chunk_size, other.chunk_overlap), collection="at_once")
+
+
+@pytest.mark.milvus
+def test_uploads_past_the_budget_are_dropped_least_recently_used_first(tmp_path):
+    from qa.retrieval.stores.milvus import MilvusStore
+    from qa.retrieval.upload_budget import PREFIX, prune, touch
+
+    pytest.importorskip("pymilvus")
+    with ExitStack() as stack:
+        server = milvus_lite_server(stack, tmp_path, limit=60)  # its own: no other test's uploads
+        meta = store_meta(FakeEmbedder())
+        stores = {name: MilvusStore(server, meta, collection=f"{PREFIX}budget_{name}") for name in "abc"}
+        for name in "abca":  # a used again last: b is the least recently used
+            touch(stores[name])
+            time.sleep(0.01)
+        assert prune(stores["a"], keep=2) == [f"{PREFIX}budget_b"]
+        client = stores["a"].client
+        assert not client.has_collection(f"{PREFIX}budget_b") and client.has_collection(f"{PREFIX}budget_a") and client.has_collection(f"{PREFIX}budget_c")
+        assert prune(stores["a"], keep=2) == []

@@ -46,6 +46,10 @@ ANALYZER = {
 FIELDS = ["doc_id", "start", "end", "text"]
 PAGE = 1000  # rows per query page
 FIND_ROWS = 64  # rows a like filter may give before the one that holds the text itself
+# pymilvus pings every 10 s even without calls; a server (milvus-lite's among them) answers
+# pings more often than every 5 minutes with GOAWAY too_many_pings, which fills the log: ping only
+# during calls, and at most every 2 minutes
+QUIET_KEEPALIVE = {"grpc.keepalive_time_ms": 120_000, "grpc.keepalive_permit_without_calls": 0}
 META_WAIT = 10.0  # seconds a collection found without its meta is waited for (another replica is creating it)
 BM25_K1, BM25_B = 1.5, 0.75  # bm25s's defaults, so that both stores rank alike
 
@@ -59,7 +63,7 @@ def _connect(uri: str, token: str | None):
     if not uri.startswith(("http://", "https://", "tcp://")) and not os.path.isdir(os.path.dirname(os.path.abspath(uri))):
         raise StoreError(f"{uri}: its folder does not exist")
     try:
-        return MilvusClient(uri=uri, token=token or "", timeout=10)
+        return MilvusClient(uri=uri, token=token or "", timeout=10, grpc_options=QUIET_KEEPALIVE)
     except Exception as exc:  # noqa: BLE001 - pymilvus raises several kinds for one cause
         raise StoreError(f"{uri}: cannot open the Milvus store ({str(exc).splitlines()[0][:300]}). Is the server running, the URI right, the file not held by another process?") from exc
 
@@ -131,6 +135,17 @@ class MilvusStore(WritableStore):
         self.client.create_collection(self.collection, schema=schema, index_params=index)
         self.client.alter_collection_properties(self.collection, {"qa.meta": meta.to_json()})
 
+    def _call(self, method: str, *args, **kwargs):
+        """``client.method(collection, …)``, loading the collection again where a restarted
+        server has released it (Milvus keeps the data, not what was loaded), then once more."""
+        try:
+            return getattr(self.client, method)(self.collection, *args, **kwargs)
+        except Exception as exc:  # noqa: BLE001 - pymilvus's MilvusException
+            if "released" not in str(exc) and "not loaded" not in str(exc):
+                raise
+            self.client.load_collection(self.collection)
+            return getattr(self.client, method)(self.collection, *args, **kwargs)
+
     @property
     def shared(self) -> bool:
         """A server that every app process reaches (a Lite file belongs to one process)."""
@@ -164,11 +179,11 @@ class MilvusStore(WritableStore):
                 for c, lead, v in zip(chunks, leads(document, chunks), np.asarray(vectors, dtype=np.float32))
             ]
         for at in range(0, len(rows), PAGE):
-            self.client.upsert(self.collection, rows[at : at + PAGE])
+            self._call("upsert", rows[at : at + PAGE])
 
     def remove(self, doc_ids: list[str]) -> None:
         for at in range(0, len(doc_ids), PAGE):
-            self.client.delete(self.collection, filter=f"doc_id in {_literal(doc_ids[at : at + PAGE])}")
+            self._call("delete", filter=f"doc_id in {_literal(doc_ids[at : at + PAGE])}")
 
     def commit(self) -> None:
         self.client.flush(self.collection)
@@ -178,10 +193,10 @@ class MilvusStore(WritableStore):
 
     # -- searching -----------------------------------------------------------------------
     def __len__(self) -> int:
-        return int(self.client.query(self.collection, filter="", output_fields=["count(*)"])[0]["count(*)"])
+        return int(self._call("query", filter="", output_fields=["count(*)"])[0]["count(*)"])
 
     def _ranking(self, data, field: str, metric: str, depth: int):
-        (hits,) = self.client.search(self.collection, data=[data], anns_field=field, limit=depth, output_fields=FIELDS, search_params={"metric_type": metric})
+        (hits,) = self._call("search", data=[data], anns_field=field, limit=depth, output_fields=FIELDS, search_params={"metric_type": metric})
         # Lite returns BM25 scores negated (its distances are smaller-is-better), a server as they are
         score = abs if metric == "BM25" else float
         return [(Chunk(h["id"], *(h["entity"][f] for f in FIELDS)), float(score(h["distance"]))) for h in hits]
@@ -193,7 +208,7 @@ class MilvusStore(WritableStore):
         return self._ranking(question, "sparse", "BM25", depth) if tokenize(question) else []
 
     def _rows(self, filter: str) -> list[tuple[Chunk, str]]:
-        rows = self.client.query(self.collection, filter=filter, output_fields=[*FIELDS, "lead"], limit=16384)
+        rows = self._call("query", filter=filter, output_fields=[*FIELDS, "lead"], limit=16384)
         return [(Chunk(r["id"], *(r[f] for f in FIELDS)), r["lead"]) for r in rows]
 
     def document_text(self, doc_id: str) -> str:
@@ -212,6 +227,6 @@ class MilvusStore(WritableStore):
         # % and _ cannot be escaped in a Milvus like (milvus-docs#2525): match the pieces between
         # them, then keep the rows that hold the text itself
         pattern = "%" + "%".join(p for p in re.split(r"[%_]", text) if p) + "%"
-        rows = self.client.query(self.collection, filter=f"text like {_literal(pattern)}", output_fields=[*FIELDS], limit=FIND_ROWS)
+        rows = self._call("query", filter=f"text like {_literal(pattern)}", output_fields=[*FIELDS], limit=FIND_ROWS)
         rows = [r for r in rows if text in r["text"]]
         return (rows[0]["doc_id"], rows[0]["start"] + rows[0]["text"].find(text)) if rows else None
