@@ -1,6 +1,7 @@
 """Many chat users at once, on loopback: latency, errors, right answers and throughput.
 
     python -m eval.load --users 50 [--replicas R] [--sequential 20]
+    python -m eval.load --mixed [--users 8] [--rounds 6]
 
 It starts R app processes on free loopback ports (with R > 1, over one ``milvus-lite server``
 holding the article's index, built once with ``qa index --store``; each replica gets
@@ -10,6 +11,11 @@ one question each, all at once, spread over the replicas. The questions are the 
 an answer is right when it holds a gold answer. With R > 1, a text sent with ``/answer`` to
 one replica is then sent to another, which finds it in the store by its hash. Bounded: every call times out after
 ``--timeout`` seconds, and the processes are stopped at the end, whatever happened.
+
+``--mixed``: one replica; ``--users`` REST clients ask (``POST /v1/ask``) ``--rounds`` questions
+each, first alone, then while one client sends 10 distinct 100,000-character documents at once
+(a 429 is retried after its ``Retry-After``): the askers' p50/p95 with and without the flood,
+their errors, and the flood's 429s.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
@@ -145,13 +152,69 @@ def summary(results: list[tuple[str | None, float]], golds: list[list[str]], sec
     }
 
 
+def rest(url: str, body: dict, timeout: float) -> tuple[int | None, dict, float]:
+    """Status, JSON and seconds of ``POST url`` (``None``: no response)."""
+    request = urllib.request.Request(url, data=json.dumps(body, ensure_ascii=False).encode(), headers={"content-type": "application/json"})
+    started_at = time.perf_counter()
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, json.loads(response.read()), time.perf_counter() - started_at
+    except urllib.error.HTTPError as error:
+        return error.code, {"retry_after": error.headers.get("Retry-After")}, time.perf_counter() - started_at
+    except OSError:
+        return None, {}, time.perf_counter() - started_at
+
+
+def mixed(url: str, users: int, rounds: int, timeout: float) -> dict:
+    """The askers' latencies alone and under a flood of uploads from one client (module doc)."""
+    cases = [c for c in load_cases(QUESTIONS) if c.golds]
+    article = ARTICLE.read_text(encoding="utf-8")
+
+    def asker(i: int) -> list[tuple[int | None, float]]:
+        return [(s, d) for s, _, d in (rest(f"{url}v1/ask", {"question": cases[(i * rounds + r) % len(cases)].question}, timeout) for r in range(rounds))]
+
+    def phase(flood: bool) -> dict:
+        with ThreadPoolExecutor(users + 10) as pool:
+            askers = [pool.submit(asker, i) for i in range(users)]
+            uploads = [pool.submit(upload, n) for n in range(10)] if flood else []
+            calls = [c for a in askers for c in a.result()]
+            refused = sum(u.result() for u in uploads)
+        latency = np.array([d for _, d in calls])
+        return {"asks": len(calls), "errors": sum(s != 200 for s, _ in calls), "p50_s": round(float(np.percentile(latency, 50)), 3),
+                "p95_s": round(float(np.percentile(latency, 95)), 3), "uploads_429": refused}
+
+    def upload(n: int) -> int:
+        """Send document ``n`` until it is taken; how many times it was refused with 429."""
+        text = (f"第{n}份材料。" + article * 30)[:100_000]
+        refused = 0
+        while True:
+            status, body, _ = rest(f"{url}v1/ask", {"question": "长安汽车新能源汽车年销量突破了多少？", "document": text}, timeout)
+            if status != 429:
+                return refused
+            refused += 1
+            time.sleep(float(body.get("retry_after") or 5))
+
+    for case in cases[:3]:  # warm: not timed
+        rest(f"{url}v1/ask", {"question": case.question}, timeout)
+    return {"users": users, "rounds": rounds, "alone": phase(False), "flood": phase(True)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=50, help="concurrent sessions (at most 200)")
     parser.add_argument("--replicas", type=int, default=1, help="app processes (above 1: over one milvus-lite server)")
     parser.add_argument("--sequential", type=int, default=20, help="questions asked one by one first, for the single-user rate")
     parser.add_argument("--timeout", type=float, default=180.0, help="seconds a call may take")
+    parser.add_argument("--mixed", action="store_true", help="REST askers alone, then while one client floods uploads")
+    parser.add_argument("--rounds", type=int, default=6, help="with --mixed: questions each asker asks per phase")
     args = parser.parse_args()
+    if args.mixed:
+        with ExitStack() as stack:
+            (url,) = replicas(stack, 1, None)
+            result = {"cpu": _cpu(), **mixed(url, min(args.users, 32), args.rounds, args.timeout)}
+        result["p95_flood_over_alone"] = round(result["flood"]["p95_s"] / result["alone"]["p95_s"], 2)
+        print(json.dumps(result, ensure_ascii=False))
+        return
     if not (1 <= args.users <= 200 and 1 <= args.replicas <= 8):
         parser.error("--users must be 1-200 and --replicas 1-8")
     cases = [c for c in load_cases(QUESTIONS) if c.golds]

@@ -109,6 +109,7 @@ class Assistant:
             store = settings.store
         embedder = Embedder(settings.cache, settings.threads)
         retriever = Retriever(corpus, documents=documents, embedder=embedder, store=store, fusion_lead=settings.fusion_lead)
+        retriever.warm_up()  # jieba, keywords and the query encoder load while the reader does
         reader = Reader(reader_weights, embedder=embedder, precision=settings.precision, reread=settings.reread, settled_gap=settings.settled_gap, threads=settings.threads, top_n=settings.top_n)
         return cls(retriever, reader, settings=settings, **options)
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from qa.ingest.chunks import CHUNK_OVERLAP, CHUNK_SIZE, Chunk
@@ -12,6 +13,7 @@ from qa.retrieval.fusion import fuse
 from qa.retrieval.stores.base import Ranking, Store
 from qa.retrieval.stores.memory import MemoryStore
 from qa.settings import FUSION_LEAD
+from qa.text.segment import tokenize
 from qa.types import Hit
 
 MODES = ("dense", "bm25", "hybrid")
@@ -57,6 +59,21 @@ class Retriever:
             self.index = load_or_build(documents, chunk_size, chunk_overlap, self.embedder, index_dir)
             store = MemoryStore(documents, self.index.chunks, self.index.faiss_index)
         self.store: Store = store
+
+    def warm_up(self) -> threading.Thread:
+        """Load, in the background, what the first question would otherwise wait for: jieba's
+        dictionary (1.3-1.6 s on a 2-core AMD EPYC), the keyword index and the query encoder."""
+
+        def load() -> None:
+            tokenize("预热")
+            if isinstance(self.store, MemoryStore):
+                self.store.bm25
+            if not self.keywords_only:
+                self.embedder.query("预热")
+
+        thread = threading.Thread(target=load, name="qa-warm-up", daemon=True)
+        thread.start()
+        return thread
 
     @property
     def documents(self) -> list[Document]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import logging
+import threading
 from pathlib import Path
 
 import gradio as gr
@@ -36,9 +37,12 @@ class Handlers:
     """The chat's event handlers over one :class:`DocumentAssistants`. ``max_document_chars``: the longest
     text a user may paste or upload."""
 
-    def __init__(self, assistant: Assistant, max_document_chars: int, library: DocumentAssistants | None = None):
+    def __init__(self, assistant: Assistant, max_document_chars: int, library: DocumentAssistants | None = None, model_lock=None):
+        """``model_lock``: held by every call that runs the reader (shared with the REST API);
+        indexing a new text does not hold it, so questions keep flowing while texts are indexed."""
         self.library = library or DocumentAssistants(assistant)
         self.max_document_chars = max_document_chars
+        self.model_lock = model_lock or threading.Lock()
 
     @property
     def max_question_chars(self) -> int:
@@ -80,7 +84,8 @@ class Handlers:
         passages = ""
         current = self.library.get(key)
         try:
-            answer = current.ask(check_question(question, self.max_question_chars), k=int(k), history=turns)
+            with self.model_lock:
+                answer = current.ask(check_question(question, self.max_question_chars), k=int(k), history=turns)
             turns = [*turns, *as_turns([answer])]
             documents = self.documents(current, [answer.doc_id, *(h.doc_id for h in answer.passages)])
             text, passages = reply_markdown(answer, documents, show_guess), passages_html(answer, documents)
@@ -141,7 +146,8 @@ class Handlers:
                 usable[i] = check_question(question or "", self.max_question_chars)
             except ValueError:
                 pass
-        answers = dict(zip(usable, (a.answer for a in self.library.default.ask_batch(list(usable.values()))))) if usable else {}
+        with self.model_lock:
+            answers = dict(zip(usable, (a.answer for a in self.library.default.ask_batch(list(usable.values()))))) if usable else {}
         return ([answers.get(i, "") for i in range(len(questions))],)
 
     def answer(self, question: str, document: str = "", history: list | None = None) -> dict:
@@ -151,6 +157,7 @@ class Handlers:
         unusable question or document gives an empty answer and an ``error``."""
         try:
             target = self.library.get(self.library.add(document_from_text(document, "document", self.max_document_chars))) if document else self.library.default
-            return target.ask(check_question(question or "", self.max_question_chars), history=as_turns(history)).to_json()
+            with self.model_lock:
+                return target.ask(check_question(question or "", self.max_question_chars), history=as_turns(history)).to_json()
         except ValueError as error:  # CorpusError is one
             return {"question": question, "answer": "", "confidence": 0.0, "doc_id": None, "start": None, "end": None, "evidence": "", "passages": [], "error": str(error)}

@@ -18,7 +18,8 @@ EXAMPLES = [
     "全市产业创新综合体一共有多少家？",
 ]
 CONCURRENCY = 1  # one question already uses both cores; parallel passes only contend
-MODEL = "model"  # the one queue of every event that runs the model: the chat, a new text, /ask, /answer
+MODEL = "model"  # the queue of the events that ask: the chat and /ask (the reader itself is behind Handlers.model_lock)
+INDEX = "index"  # the queue of the events that may index a new text (a new text, /answer): one at a time, never holding MODEL
 ASK_BATCH = 8  # /ask questions waiting together are read in shared forward passes
 SCROLL_TO_LATEST = "() => document.querySelector('#doc-view mark.latest')?.scrollIntoView({block: 'nearest'})"
 JUMP_SCRIPT = """<script>
@@ -49,11 +50,12 @@ def banner(readiness) -> str:
     return f"⚠️ **暂时无法回答**：{state.detail or state.reason}（资料库就绪后会自动恢复，无需重启）"
 
 
-def build_app(assistant: Assistant, max_document_chars: int, library=None, readiness=None) -> gr.Blocks:
+def build_app(assistant: Assistant, max_document_chars: int, library=None, readiness=None, model_lock=None) -> gr.Blocks:
     """The page for ``assistant`` (the default corpus), queued one model call at a time
     (:data:`MODEL`); ``library``: the assistants shared with the REST API; ``readiness``: the
-    replica's (:meth:`qa.frontends.service.Service.readiness`), shown as a banner while not ready."""
-    handlers = Handlers(assistant, max_document_chars, library)
+    replica's (:meth:`qa.frontends.service.Service.readiness`), shown as a banner while not ready;
+    ``model_lock``: the reader's, shared with the REST API."""
+    handlers = Handlers(assistant, max_document_chars, library, model_lock)
     file_types = list(SUFFIXES)
     with gr.Blocks(title="重庆“双链融合”文章问答") as app:
         key = gr.State(None)
@@ -90,8 +92,8 @@ def build_app(assistant: Assistant, max_document_chars: int, library=None, readi
                 None, None, None, js=SCROLL_TO_LATEST
             )
         clear.click(handlers.clear, key, [chat, box, passages, article, marks, turns], api_visibility="private")
-        use.click(handlers.use_document, [pasted, upload, key, marks], [key, marks, status, article, chat, upload, turns], api_visibility="private", concurrency_id=MODEL)
+        use.click(handlers.use_document, [pasted, upload, key, marks], [key, marks, status, article, chat, upload, turns], api_visibility="private", concurrency_id=INDEX)
         back.click(handlers.use_default, None, [key, marks, status, article, chat, turns], api_visibility="private")
         gr.api(handlers.ask, api_name="ask", batch=True, max_batch_size=ASK_BATCH, concurrency_id=MODEL)
-        gr.api(handlers.answer, api_name="answer", concurrency_id=MODEL)
+        gr.api(handlers.answer, api_name="answer", concurrency_id=INDEX)
     return app.queue(default_concurrency_limit=CONCURRENCY, max_size=64)

@@ -26,7 +26,7 @@ def mount_chat(api, service, host: str, port: int) -> None:
 
     from qa.frontends.app.layout import CSS, JUMP_SCRIPT, build_app
 
-    blocks = build_app(service.library.default, service.settings.max_document_chars, service.library, service.readiness)
+    blocks = build_app(service.library.default, service.settings.max_document_chars, service.library, service.readiness, service.model_lock)
     gr.mount_gradio_app(api, blocks, path="/", server_name=host, server_port=port, footer_links=[], show_error=False, css=CSS, head=JUMP_SCRIPT)
     local = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     urllib.request.urlopen(f"http://{local}:{port}/gradio_api/startup-events", timeout=30).read()  # the queue starts: the server started before the chat was mounted
