@@ -26,7 +26,9 @@ class Line:
 
 
 def _shape(line: str) -> str:
-    return re.sub(r"\d+", "#", line)
+    """A line as headers and footers repeat it: numbers as #, without spaces or punctuation
+    (OCR reads "12/3/26, 7:02 PM" as "12/3/26,7:02PM" on another page)."""
+    return re.sub(r"\d+", "#", re.sub(r"[\s\W_]+", "", line))
 
 
 def _edges(lines: list[Line]) -> set[tuple[int, str]]:
