@@ -1,4 +1,5 @@
-"""The REST API, in the same process as the chat: ``POST /v1/ask``, ``GET /healthz``,
+"""The REST API, in the same process as the chat: ``POST /v1/ask``, ``POST /v1/ask/file`` (a
+question about an uploaded file: PDF, Word, web page, text, image), ``GET /healthz``,
 ``GET /readyz``; OpenAPI at ``/docs``. Errors are JSON with an HTTP status: 400 bad input, 413
 too large, 429 over a limit (with ``Retry-After``), 503 not ready or the store failing."""
 
@@ -6,13 +7,14 @@ from __future__ import annotations
 
 import threading
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from qa.frontends.service import Service
 
 RETRY_AFTER = 5  # seconds a client over a limit is told to wait
+MAX_FILE_BYTES = 64 * 1024 * 1024  # an uploaded file (its text is held to the settings' max_document_chars)
 
 
 class AskRequest(BaseModel):
@@ -84,27 +86,25 @@ def create_api(service: Service) -> FastAPI:
         state = service.readiness()
         return JSONResponse(state.to_json(), status_code=200 if state.ready else 503)
 
-    @app.post("/v1/ask", summary="answer a question: the qa ask --json object")
-    def ask(request: AskRequest, http: Request) -> dict:
+    def answer(question: str, k: int | None, history: list, document_of, http: Request) -> dict:
+        """The answer from the replica's corpus, or from the document ``document_of()`` gives
+        (``None``: no document), with every error as an :class:`ApiError`."""
         from qa.conversation.question import check_question
-        from qa.ingest.corpus import CorpusError, document_from_text
+        from qa.ingest.corpus import CorpusError
 
         state = service.readiness()
         if not state.ready:
             raise ApiError(503, state.reason, state.detail, RETRY_AFTER)
-        settings = service.settings
-        if len(request.question) > settings.max_question_chars:
-            raise ApiError(413, "question_too_long", f"the question has {len(request.question)} characters, the limit is {settings.max_question_chars}")
-        if request.document is not None and len(request.document) > settings.max_document_chars:
-            raise ApiError(413, "document_too_large", f"the document has {len(request.document):,} characters, the limit is {settings.max_document_chars:,}")
+        limit = service.settings.max_question_chars
+        if len(question) > limit:
+            raise ApiError(413, "question_too_long", f"the question has {len(question)} characters, the limit is {limit}")
         try:
-            question = check_question(request.question, settings.max_question_chars)
+            question = check_question(question, limit)
             library = service.library
-            target = library.default
-            if request.document:
-                target = library.get(index(library, document_from_text(request.document, "document", settings.max_document_chars), http))
+            document = document_of()
+            target = library.get(index(library, document, http)) if document is not None else library.default
             with service.model_lock:
-                return target.ask(question, k=request.k, history=[list(turn) for turn in request.history]).to_json()
+                return target.ask(question, k=k, history=[list(turn) for turn in history]).to_json()
         except CorpusError as exc:
             raise ApiError(400, "bad_document", str(exc)) from exc
         except ValueError as exc:
@@ -115,5 +115,25 @@ def create_api(service: Service) -> FastAPI:
                 service.store_failed(detail)
                 raise ApiError(503, "store_unreachable", detail, RETRY_AFTER) from exc
             raise
+
+    @app.post("/v1/ask", summary="answer a question: the qa ask --json object")
+    def ask(request: AskRequest, http: Request) -> dict:
+        from qa.ingest.corpus import document_from_text
+
+        chars = service.settings.max_document_chars
+        if request.document is not None and len(request.document) > chars:
+            raise ApiError(413, "document_too_large", f"the document has {len(request.document):,} characters, the limit is {chars:,}")
+        text = request.document
+        return answer(request.question, request.k, request.history, lambda: document_from_text(text, "document", chars) if text else None, http)
+
+    @app.post("/v1/ask/file", summary="answer a question about an uploaded file (PDF, Word, web page, text, image): the qa ask --json object")
+    def ask_file(http: Request, question: str = Form(...), file: UploadFile = File(...), k: int | None = Form(None, ge=1)) -> dict:
+        from qa.ingest.corpus import parse_document
+
+        raw = file.file.read(MAX_FILE_BYTES + 1)
+        if len(raw) > MAX_FILE_BYTES:
+            raise ApiError(413, "file_too_large", f"the file is over {MAX_FILE_BYTES:,} bytes")
+        name = file.filename or "upload"
+        return answer(question, k, [], lambda: parse_document(raw, name, max_chars=service.settings.max_document_chars), http)
 
     return app

@@ -31,6 +31,19 @@ def call(url: str, body: dict | None = None, timeout: float = 60) -> tuple[int, 
         return None, {"error": str(error)}, {}
 
 
+def upload_file(url: str, question: str, name: str, data: bytes) -> tuple[int, dict]:
+    """Status and JSON of a multipart POST of ``question`` and the file ``name``."""
+    boundary = "qa-test-boundary"
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"question\"\r\n\r\n{question}\r\n"
+            f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n").encode() + data + f"\r\n--{boundary}--\r\n".encode()
+    request = urllib.request.Request(url, data=body, headers={"content-type": f"multipart/form-data; boundary={boundary}"})
+    try:
+        with urllib.request.urlopen(request, timeout=120) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"{}")
+
+
 def until(check, limit: float, what: str):
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
@@ -84,6 +97,10 @@ def test_the_rest_api_answers_and_its_errors_are_json_with_a_status(empty_server
     assert call(f"{url}/v1/ask", {"question": QUESTION, "document": "字" * 200_001})[0] == 413
     assert call(f"{url}/v1/ask", {"question": QUESTION, "k": 0})[0] == 422  # the schema's own check (k >= 1)
     assert call(f"{url}/healthz")[:2] == (200, {"alive": True})
+    status, body = upload_file(f"{url}/v1/ask/file", QUESTION, "news.html", b"<html><body><article><p>" + "2025年12月20日，长安汽车宣布，旗下新能源汽车年销量突破100万辆。".encode() * 3 + b"</p></article></body></html>")
+    assert status == 200 and body["answer"] == "100万辆" and body["doc_id"] == "news.html"
+    status, body = upload_file(f"{url}/v1/ask/file", QUESTION, "lies.pdf", "不是PDF".encode())
+    assert status == 400 and body["error"] == "bad_document" and "named .pdf" in body["detail"]
     assert "/v1/ask" in call(f"{url}/openapi.json")[1]["paths"]
 
 
