@@ -43,11 +43,12 @@ def app_url():
 
 
 @pytest.fixture(scope="module")
-def browser():
+def browser(tmp_path_factory):
     from playwright.sync_api import sync_playwright
 
+    home = tmp_path_factory.mktemp("chromium-home")  # its crash reports and config go there, not in ~/.config
     with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS, env={**os.environ, "XDG_CONFIG_HOME": str(home / "config"), "XDG_CACHE_HOME": str(home / "cache")})
         yield chromium
         chromium.close()
 
@@ -216,7 +217,8 @@ def test_a_pdf_answer_is_shown_marked_on_its_page(app_url, browser, tmp_path, sc
     second = "<p style='page-break-before: always'>2025年12月20日，长安汽车宣布，旗下新能源汽车年销量突破100万辆。</p>"
     (tmp_path / "news.html").write_text(f"<html><head><meta charset='utf-8'><title>简报</title></head><body style='font-size:16pt'>{first}{second}</body></html>", encoding="utf-8")
     pdf = tmp_path / "news.pdf"
-    subprocess.run([CHROMIUM, *CHROMIUM_FLAGS, f"--print-to-pdf={pdf}", (tmp_path / "news.html").as_uri()], capture_output=True, timeout=120, check=True)
+    home = {"XDG_CONFIG_HOME": str(tmp_path / "config"), "XDG_CACHE_HOME": str(tmp_path / "cache")}  # Chromium writes there, not in ~
+    subprocess.run([CHROMIUM, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}", f"--print-to-pdf={pdf}", (tmp_path / "news.html").as_uri()], capture_output=True, timeout=120, check=True, env={**os.environ, **home})
     context = browser.new_context(viewport={"width": 1280, "height": 1100})
     page = context.new_page()
     page.goto(app_url)

@@ -24,7 +24,8 @@ def pdf(tmp_path_factory):
     paragraphs = "".join(f"<p>{html.escape(p)}</p>" for p in PAGE_ONE) + "<p style='page-break-before: always'>" + "</p><p>".join(map(html.escape, PAGE_TWO)) + "</p>"
     (folder / "news.html").write_text(f"<html><head><meta charset='utf-8'><title>重庆双链融合简报</title></head><body style='font-size:16pt'>{paragraphs}</body></html>", encoding="utf-8")
     out = folder / "news.pdf"
-    subprocess.run([CHROMIUM, *FLAGS, f"--print-to-pdf={out}", (folder / "news.html").as_uri()], capture_output=True, timeout=120, check=True)
+    home = {"XDG_CONFIG_HOME": str(folder / "config"), "XDG_CACHE_HOME": str(folder / "cache")}  # Chromium writes there, not in ~
+    subprocess.run([CHROMIUM, *FLAGS, f"--user-data-dir={folder / 'profile'}", f"--print-to-pdf={out}", (folder / "news.html").as_uri()], capture_output=True, timeout=120, check=True, env={**os.environ, **home})
     return out
 
 
