@@ -17,7 +17,7 @@ import gradio as gr
 
 from qa.conversation.question import check_question
 from qa.frontends.app.page_image import page_figure
-from qa.frontends.app.render import document_html, document_status, passages_html, reply_markdown
+from qa.frontends.app.render import document_html, document_status, passages_html, reply_markdown, store_label
 from qa.assistant import Assistant
 from qa.frontends.assistants import DocumentAssistants
 from qa.conversation.follow_ups import as_turns
@@ -50,9 +50,15 @@ class Handlers:
 
     @staticmethod
     def documents(current: Assistant, doc_ids=()) -> list[Document]:
-        """The documents to show: all of an in-process corpus; of an archive, those named in ``doc_ids``."""
+        """The documents to show: a corpus of one text, whole; of a larger corpus or an archive,
+        only those named in ``doc_ids`` (the answers'), so the page never carries the corpus."""
         retriever = current.retriever
-        return retriever.documents or [Document(d, retriever.document_text(d)) for d in dict.fromkeys(doc_ids) if d is not None]
+        listed = retriever.documents
+        if len(listed) == 1:
+            return listed
+        named = [d for d in dict.fromkeys(doc_ids) if d is not None]
+        by_id = {d.doc_id: d for d in listed}
+        return [by_id[d] for d in named if d in by_id] if listed else [Document(d, retriever.document_text(d)) for d in named]
 
     def view(self, key: str | None, marks: list) -> str:
         """The session's whole document with the chat's answers ``marks`` highlighted, and the
@@ -69,7 +75,7 @@ class Handlers:
     def status(self, key: str | None) -> str:
         current = self.library.get(key)
         if not current.retriever.documents:
-            return f"当前资料库：**{html.escape(current.retriever.store.uri)}**（{len(current.retriever.store):,} 个段落）。"
+            return f"当前资料库：**{html.escape(store_label(current.retriever.store.uri))}**（{len(current.retriever.store):,} 个段落）。"
         return document_status(current.retriever.documents, key is not None, key in self.library.pending)
 
     def respond(self, message: str, history: list, k: int, key: str | None, marks: list, turns: list, show_guess: bool = False):

@@ -4,11 +4,13 @@ API endpoints: ``/ask`` and ``/answer``; the chat's own events are private."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import gradio as gr
 
 from qa.frontends.app.handlers import Handlers
 from qa.assistant import Assistant
-from qa.ingest.corpus import SUFFIXES
+from qa.ingest.corpus import BUNDLED_ARTICLE, SUFFIXES
 
 EXAMPLES = [
     "长安汽车新能源汽车年销量突破了多少？",
@@ -56,23 +58,27 @@ def build_app(assistant: Assistant, max_document_chars: int, library=None, readi
     replica's (:meth:`qa.frontends.service.Service.readiness`), shown as a banner while not ready;
     ``model_lock``: the reader's, shared with the REST API."""
     handlers = Handlers(assistant, max_document_chars, library, model_lock)
+    bundled = [Path(d.doc_id).name for d in assistant.retriever.documents] == [BUNDLED_ARTICLE.name]  # the page about the article
+    title = "重庆“双链融合”文章问答" if bundled else "中文资料问答"
+    intro = "就文章内容提问（简体或繁体），答案直接摘自原文，并在全文中标出。也可以换成你自己的文章。" if bundled else "就资料库中的文本提问（简体或繁体），答案直接摘自原文，并标出出处。也可以换成你自己的文本。"
     file_types = list(SUFFIXES)
-    with gr.Blocks(title="重庆“双链融合”文章问答") as app:
+    with gr.Blocks(title=title) as app:
         key = gr.State(None)
         marks = gr.State([])
         turns = gr.State([])  # the conversation's earlier turns (qa.conversation.follow_ups.Turn), for follow-up questions
-        gr.Markdown("## 重庆“双链融合”文章问答\n就文章内容提问（简体或繁体），答案直接摘自原文，并在全文中标出。也可以换成你自己的文章。")
+        gr.Markdown(f"## {title}\n{intro}")
         notice = gr.Markdown(banner(readiness), elem_id="not-ready")
         if readiness is not None:
             gr.Timer(5).tick(lambda: banner(readiness), None, notice, api_visibility="private", queue=False)
         with gr.Row():
             with gr.Column(scale=3):
                 chat = gr.Chatbot(label="对话", height=480, elem_id="chat")
-                box = gr.Textbox(label="你的问题", placeholder="例如：长安汽车新能源汽车年销量突破了多少？", elem_id="question", lines=1)
+                box = gr.Textbox(label="你的问题", placeholder="例如：长安汽车新能源汽车年销量突破了多少？" if bundled else "输入你的问题", elem_id="question", lines=1)
                 with gr.Row():
                     send = gr.Button("提问", variant="primary", elem_id="send")
                     clear = gr.Button("清空对话")
-                gr.Examples(EXAMPLES, inputs=box, label="示例问题")
+                if bundled:  # examples the corpus can answer: the article's (none for another corpus)
+                    gr.Examples(EXAMPLES, inputs=box, label="示例问题")
                 with gr.Accordion("换一篇文章（粘贴或上传）", open=False, elem_id="own-text"):
                     pasted = gr.Textbox(label="粘贴文本", lines=6, elem_id="paste")
                     upload = gr.File(label=f"或上传 {' / '.join(SUFFIXES)} 文件（最多 {max_document_chars:,} 字）", file_types=file_types, type="filepath", elem_id="upload")

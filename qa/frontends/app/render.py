@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import re
+from pathlib import Path
 
 from qa.answering.abstention import MESSAGE as ABSTAIN_MESSAGE
 from qa.types import Answer
@@ -12,6 +13,7 @@ from qa.ingest.corpus import Document
 
 HEADING = re.compile(r"^(#{1,6})[ \t]+", re.MULTILINE)  # a Markdown heading's marker, at a line's start
 GUESS_LABEL = "最可能的答案，但不确定"
+MAX_NAMED = 3  # a corpus of more texts is named by its count
 KEYWORDS_ONLY_NOTE = "这篇文章的语义索引还在建立，这个回答只依据关键词检索；建好后会自动加入。"
 
 
@@ -73,6 +75,8 @@ def document_html(documents: list[Document], marks: list[tuple[str, int, int]], 
     """Every document, paragraphs as in the source and Markdown headings as headings, answers
     ``marks`` (doc_id, start, end) highlighted (the last one as ``latest``), and an empty anchor
     at each offset in ``anchors``."""
+    if not documents:
+        return '<div class="doc-scroll"><p>提问后，这里显示回答所在的文本，答案在文中标出。</p></div>'
     parts = ['<div class="doc-scroll">']
     latest = marks[-1] if marks else None
     for d, doc in enumerate(documents):
@@ -110,8 +114,20 @@ def document_html(documents: list[Document], marks: list[tuple[str, int, int]], 
     return "".join(parts).replace("<p></p>", "")
 
 
+def store_label(uri: str) -> str:
+    """A store as the page names it: a file's or folder's name, never a path on the server's
+    disk or a server's address."""
+    if "://" in uri:
+        return "共享资料库"
+    return Path(uri.rstrip("/\\")).name or "资料库"
+
+
 def document_status(documents: list[Document], uploaded: bool, indexing: bool = False) -> str:
-    names = "、".join(d.doc_id for d in documents)
+    """The line naming the session's corpus: its texts by file name (a few) or by count."""
     chars = sum(len(d.text) for d in documents)
-    status = f"当前文章：**{html.escape(names)}**（{chars:,} 字）" + ("，问答只针对这篇文章。" if uploaded else "（默认文章）。")
+    if len(documents) > MAX_NAMED:
+        status = f"当前资料库：**{len(documents):,} 篇文本**（{chars:,} 字）。"
+    else:
+        names = "、".join(Path(d.doc_id).name for d in documents)
+        status = f"当前文章：**{html.escape(names)}**（{chars:,} 字）" + ("，问答只针对这篇文章。" if uploaded else "（默认文章）。")
     return status + ("语义索引建立中，现在先按关键词检索。" if indexing else "")
