@@ -14,7 +14,6 @@ from pydantic import BaseModel, Field
 from qa.frontends.service import Service
 
 RETRY_AFTER = 5  # seconds a client over a limit is told to wait
-MAX_FILE_BYTES = 64 * 1024 * 1024  # an uploaded file (its text is held to the settings' max_document_chars)
 
 
 class AskRequest(BaseModel):
@@ -91,6 +90,7 @@ def create_api(service: Service) -> FastAPI:
         (``None``: no document), with every error as an :class:`ApiError`."""
         from qa.conversation.question import check_question
         from qa.ingest.corpus import CorpusError
+        from qa.retrieval.stores.base import StoreError
 
         state = service.readiness()
         if not state.ready:
@@ -110,7 +110,7 @@ def create_api(service: Service) -> FastAPI:
         except ValueError as exc:
             raise ApiError(400, "bad_question", str(exc)) from exc
         except Exception as exc:  # a store that fails mid-call: not ready, not an abstention
-            if type(exc).__module__.startswith("pymilvus") or type(exc).__name__ == "StoreError":
+            if type(exc).__module__.startswith("pymilvus") or isinstance(exc, StoreError):
                 detail = str(exc).splitlines()[0][:300]
                 service.store_failed(detail)
                 raise ApiError(503, "store_unreachable", detail, RETRY_AFTER) from exc
@@ -128,7 +128,7 @@ def create_api(service: Service) -> FastAPI:
 
     @app.post("/v1/ask/file", summary="answer a question about an uploaded file (PDF, Word, web page, text, image): the qa ask --json object")
     def ask_file(http: Request, question: str = Form(...), file: UploadFile = File(...), k: int | None = Form(None, ge=1)) -> dict:
-        from qa.ingest.corpus import parse_document
+        from qa.ingest.corpus import MAX_FILE_BYTES, parse_document
 
         raw = file.file.read(MAX_FILE_BYTES + 1)
         if len(raw) > MAX_FILE_BYTES:

@@ -69,6 +69,7 @@ class Service:
     def _load_until_loaded(self) -> None:
         from qa.encoders.e5 import MissingModelPackage
         from qa.ingest.corpus import CorpusError
+        from qa.retrieval.stores.base import StoreError
 
         while not self.loaded.is_set():
             try:
@@ -80,20 +81,19 @@ class Service:
                     self.on_fatal(exc)
                 return
             except Exception as exc:  # noqa: BLE001 - a store down or a bad build: say why, try again
-                reason = "store_unreachable" if type(exc).__name__ == "StoreError" else "failed"
+                reason = "store_unreachable" if isinstance(exc, StoreError) else "failed"
                 self._state = Readiness(False, reason, str(exc).splitlines()[0][:500])
                 log.warning("not ready (%s): %s; trying again in %.0f s", reason, self._state.detail, RETRY_SECONDS)
                 time.sleep(RETRY_SECONDS)
 
     def load(self) -> None:
-        """Build the assistants (models, corpus or store), answer one question to warm them up,
-        and load jieba's dictionary, so that the first user's question pays for none of it."""
+        """Build the assistants (models, corpus or store; the retriever loads jieba's dictionary
+        in the background) and answer one question to warm them up, so that the first user's
+        question pays for none of it."""
         from qa.assistant import Assistant
         from qa.frontends.assistants import DocumentAssistants
-        from qa.text.segment import tokenize
 
         assistant = Assistant.from_corpus(self.corpus, settings=self.settings)
-        tokenize("预热")
         library = DocumentAssistants(assistant)
         self.library = library
         self.loaded.set()

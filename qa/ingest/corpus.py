@@ -15,6 +15,7 @@ from qa.ingest.document import CorpusError, Document
 BUNDLED_ARTICLE = Path(__file__).parents[1] / "data" / "article.txt"
 FORMATS = {".txt": "text", ".md": "text", ".pdf": "pdf", ".docx": "docx", ".html": "html", ".htm": "html", ".png": "image", ".jpg": "image", ".jpeg": "image"}
 SUFFIXES = tuple(FORMATS)
+MAX_FILE_BYTES = 64 * 1024 * 1024  # an uploaded PDF, Word file, web page or image (its text is held to the settings' max_document_chars)
 
 
 def _files(path: Path) -> list[Path]:

@@ -22,6 +22,7 @@ from qa.assistant import Assistant
 from qa.frontends.assistants import DocumentAssistants
 from qa.conversation.follow_ups import as_turns
 from qa.ingest.corpus import (
+    MAX_FILE_BYTES,
     SUFFIXES,
     CorpusError,
     Document,
@@ -29,7 +30,6 @@ from qa.ingest.corpus import (
     document_from_text,
 )
 
-MAX_UPLOAD_BYTES = 64 * 1024 * 1024  # a PDF, Word file or web page (its text is held to max_document_chars)
 log = logging.getLogger("qa.frontends.app")
 
 
@@ -112,7 +112,7 @@ class Handlers:
         """The uploaded file as a document (:func:`qa.ingest.corpus.parse_document`); ``CorpusError``
         for a wrong or lying type, too big, not UTF-8, empty, binary, encrypted or corrupt."""
         path = Path(upload)
-        limit = 4 * self.max_document_chars if path.suffix.lower() in (".txt", ".md") else MAX_UPLOAD_BYTES  # UTF-8: at most 4 bytes a character
+        limit = 4 * self.max_document_chars if path.suffix.lower() in (".txt", ".md") else MAX_FILE_BYTES  # UTF-8: at most 4 bytes a character
         if path.stat().st_size > limit:
             raise CorpusError(f"{path.name}: {path.stat().st_size:,} bytes, over the limit of {limit:,}")
         if path.suffix.lower() not in SUFFIXES:
