@@ -1,23 +1,28 @@
-"""Fit the confidence and the abstention threshold on open-mode answers from several sources,
-with each source held out in turn.
+"""Fit the grades (sure / unsure / none) on graded answers from several sources, hold each source
+out in turn, and draw the reliability plot.
 
-    python -m eval.archive questions /tmp/sources.jsonl          # held-out questions, by source
-    python -m eval.calibrate --store ARCHIVE --questions /tmp/sources.jsonl [--answers A.jsonl] [--write]
+    qa eval eval/questions.jsonl --outcomes /tmp/article.jsonl
+    qa eval ../shared/qa-data/dev/cmrc2018_dev.json --outcomes /tmp/cmrc.jsonl      # open mode
+    qa eval ../shared/qa-data/dev/squad2_zh_dev.json --outcomes /tmp/squad.jsonl
+    python -m eval.calibrate /tmp/article.jsonl /tmp/cmrc.jsonl /tmp/squad.jsonl [--plot docs/reliability.png] [--write]
 
-The product's path answers every question (never abstaining: the threshold is applied when
-scoring): the sources file's questions over the archive ``--store`` (CMRC dev, squad2_zh dev
-with its unanswerable questions), and the article set over the article. Each best admissible
-answer gives its :class:`qa.answering.calibration.Signals` features: the reader's margin, the support of
-the question in the passage, the passage's place among those read and its dense and BM25
-ranks, the answer's length. Logistic regression fits P(the answer is right: F1 >= 0.5 on an
-answerable question, never on an unanswerable one); the threshold is the one with the best
-F1 averaged over the fit sources (each source counts the same, whatever its size).
+Each row is one question's best answer (shown or withheld), its confidence and features
+(``qa eval --outcomes``); a source is a row's ``source`` (the article set's rows have none:
+``article``). An answer is right when its F1 against a gold answer is at least 0.5 (never, for
+an unanswerable question). The fit, each source weighing the same whatever its size:
 
-It prints, per source: the shipped calibration; the fit with that source left out (fitted and
-thresholded on the others: how the calibration holds on a source it has not seen); the fit on
-all. ``--answers`` keeps the answers' features in a file and reads them back on the next run
-(the fit alone takes a second). ``--write`` stores the fit on all sources, with what it was
-fitted on and when, in qa/weights/calibration.json.
+- ``sure_from``: the lowest confidence at which sure answers are right at least ``--target``
+  of the time on every fit source that can reach it while keeping a quarter of its answerable
+  questions sure (a source that cannot is named: no threshold makes its sure answers that right);
+- ``unsure_from`` and ``no_answer_margin`` (the reader's margin below which nothing is shown):
+  the pair that withholds the most answers (as a share of each source, averaged) while the
+  answers it withholds are right at most ``--none-right`` of the time on every fit source: a
+  withheld answer is rarely a lost one, and the rest are shown, marked unsure.
+
+It prints the grades' accuracy per source with the shipped bounds, with each source held out
+(fitted on the others) and with the fit on all; ``--plot`` draws confidence against accuracy
+per source, with the grades' bands (needs matplotlib: ``pip install -e ".[eval]"``);
+``--write`` stores the fit on all sources in ``qa/weights/calibration.json``.
 """
 
 from __future__ import annotations
@@ -29,139 +34,143 @@ from pathlib import Path
 
 import numpy as np
 
-from eval.paths import QUESTIONS, ROOT
-from qa.answering.calibration import CALIBRATION_FILE, FEATURES, Calibration
-from qa.evaluation.metrics import exact_match, f1_score
+from eval.paths import ROOT
+from qa.answering.calibration import CALIBRATION_FILE, Calibration
+from qa.evaluation.metrics import f1_score
 
 ARTICLE = "article"
+KEEP_SURE = 0.25  # a source counts towards sure_from while this share of its answerable questions stays sure
+UNSURE_FROM = tuple(round(x, 2) for x in np.arange(0.0, 0.41, 0.01))
+MARGINS = (-1000.0, -8.0, -6.0, -5.0, -4.0, -3.0, -2.5, -2.0, -1.5, -1.0, -0.5, 0.0)
 
 
-def collect(store: str, questions: Path) -> list[dict]:
-    """Every question answered in open mode: source, golds, answer and its features."""
-    from qa.assistant import Assistant
-    from qa.evaluation.runner import answer_all, load_cases
+class Source:
+    """One source's answers as arrays: confidence, reader margin, F1, right, answerable."""
 
-    rows = []
-    for assistant, cases in ((Assistant.from_corpus(store=store), load_cases(questions)), (Assistant.from_corpus(), load_cases(QUESTIONS))):
-        for o in answer_all(cases, assistant, None):
-            features = o.signals.features() if o.signals else None
-            rows.append({"source": o.case.source or ARTICLE, "golds": o.case.golds, "answer": o.answer, "features": features})
-    return rows
+    def __init__(self, name: str, rows: list[dict]):
+        self.name, self.n = name, len(rows)
+        self.confidence = np.array([r["confidence"] for r in rows])
+        self.margin = np.array([r["features"]["margin"] if r["features"] else -1e9 for r in rows])
+        self.answerable = np.array([bool(r["golds"]) for r in rows])
+        self.f1 = np.array([f1_score(r["answer"], r["golds"]) if r["golds"] else 0.0 for r in rows])
+        self.right = self.answerable & (self.f1 >= 0.5)
 
+    def grades(self, sure_from: float, unsure_from: float, margin: float) -> np.ndarray:
+        """Each answer's grade, as :class:`qa.answering.policy.AnswerPolicy` gives it: 2 sure, 1 unsure, 0 none."""
+        shown = (self.margin >= margin) & (self.confidence >= unsure_from)
+        return np.where(shown & (self.confidence >= max(sure_from, unsure_from)), 2, np.where(shown, 1, 0))
 
-def matrix(rows: list[dict]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Features (no admissible answer: margin -30, nothing else), right-answer labels, and which rows had an answer."""
-    none = {name: 0.0 for name in FEATURES} | {"margin": -30.0}
-    x = np.array([[(r["features"] or none)[name] for name in FEATURES] for r in rows])
-    y = np.array([r["f1"] >= 0.5 for r in rows], dtype=float)
-    return x, y, np.array([r["features"] is not None for r in rows])
-
-
-def fit_logistic(x: np.ndarray, y: np.ndarray, steps: int = 5000, lr: float = 0.5, l2: float = 1e-3) -> np.ndarray:
-    """Weights (one per column, then the bias) maximising the likelihood of ``y``, lightly
-    L2-regularised (features standardised while fitting)."""
-    mean, std = x.mean(axis=0), x.std(axis=0) + 1e-9
-    z = np.column_stack([(x - mean) / std, np.ones(len(x))])
-    w = np.zeros(z.shape[1])
-    for _ in range(steps):
-        p = 1 / (1 + np.exp(-z @ w))
-        w -= lr * (z.T @ (p - y) / len(y) + l2 * np.r_[w[:-1], 0.0])
-    return np.r_[w[:-1] / std, w[-1] - (w[:-1] * mean / std).sum()]
+    def scores(self, grades: np.ndarray) -> dict:
+        """Strict and shown F1 (a withheld answer scores 100 on an unanswerable question), each grade's accuracy, unanswerable ones sure."""
+        view = lambda counted: 100 * float(np.where(counted, self.f1, ~self.answerable).mean())  # noqa: E731
+        accuracy = lambda g: (float(self.right[grades == g].mean()) if (grades == g).any() else None, int((grades == g).sum()))  # noqa: E731
+        return {
+            "strict": view(grades == 2), "shown": view(grades >= 1),
+            "shown_answerable": 100 * float(np.where(grades >= 1, self.f1, 0)[self.answerable].mean()) if self.answerable.any() else None,
+            "sure": accuracy(2), "unsure": accuracy(1), "none": accuracy(0),
+            "unanswerable_sure": f"{int(((grades == 2) & ~self.answerable).sum())}/{int((~self.answerable).sum())}",
+        }
 
 
-def confidences(rows: list[dict], calibration: Calibration) -> np.ndarray:
-    x, _, answered = matrix(rows)
-    weights = np.array([calibration.weights.get(name, 0.0) for name in FEATURES])
-    z = np.clip(x @ weights + calibration.bias, -50, 50)
-    return np.where(answered, 1 / (1 + np.exp(-z)), 0.0)
+def fit_sure(sources: list[Source], target: float) -> tuple[float, list[str]]:
+    """The lowest threshold at which every source that can reach ``target`` does; the names of those that cannot."""
+    candidates = np.unique(np.concatenate([s.confidence for s in sources]))
+    reach = {}
+    for s in sources:
+        ok = [t for t in candidates if (sure := s.confidence >= t).any() and s.right[sure].mean() >= target and (s.answerable & sure).sum() >= KEEP_SURE * s.answerable.sum()]
+        reach[s.name] = min(ok) if ok else None
+    reachable = [t for t in reach.values() if t is not None]
+    return (float(max(reachable)) if reachable else 1.0), [name for name, t in reach.items() if t is None]
 
 
-def graded(rows: list[dict]) -> list[dict]:
-    """Each answer's exact match and F1 against its golds (False and 0 for an unanswerable
-    question), computed once: every threshold tried reads them."""
-    return [{**r, "em": bool(r["golds"]) and bool(exact_match(r["answer"], r["golds"])), "f1": f1_score(r["answer"], r["golds"]) if r["golds"] else 0.0} for r in rows]
+def fit(sources: list[Source], target: float, none_right: float) -> tuple[dict, list[str]]:
+    """The grades' bounds fitted on ``sources``, and the sources whose sure answers cannot reach ``target``."""
+    sure_from, unreachable = fit_sure(sources, target)
+
+    def withheld(s: Source, u: float, m: float) -> np.ndarray:
+        return s.grades(sure_from, u, m) == 0
+
+    allowed = [(u, m) for u in UNSURE_FROM for m in MARGINS if all(not (w := withheld(s, u, m)).any() or s.right[w].mean() <= none_right for s in sources)]
+    best = max(allowed, key=lambda p: (np.mean([withheld(s, *p).mean() for s in sources]), -p[0]))
+    return {"sure_from": round(sure_from, 4), "unsure_from": float(best[0]), "no_answer_margin": float(best[1])}, unreachable
 
 
-def scores(rows: list[dict], conf: np.ndarray, threshold: float) -> dict:
-    """Answerable (of :func:`graded` rows): right (EM), wrong, abstained; unanswerable abstained;
-    F1 (abstaining scores 100 on an unanswerable question)."""
-    answered = conf >= threshold
-    answerable = np.array([bool(r["golds"]) for r in rows])
-    em, f1 = np.array([r["em"] for r in rows]), np.array([r["f1"] for r in rows])
-    per_question = np.where(answered, f1, ~answerable)
-    return {
-        "n": len(rows),
-        "right": int((answerable & answered & em).sum()),
-        "wrong": int((answerable & answered & ~em).sum()),
-        "abstained": int((answerable & ~answered).sum()),
-        "abstained_rate": round(float((answerable & ~answered).sum() / max(answerable.sum(), 1)), 3),
-        "unanswerable_abstained": f"{int((~answerable & ~answered).sum())}/{int((~answerable).sum())}",
-        "f1": round(100 * float(per_question.mean()), 2),
-    }
+def line(s: Source, bounds: dict) -> str:
+    r = s.scores(s.grades(bounds["sure_from"], bounds["unsure_from"], bounds["no_answer_margin"]))
+    grade = lambda name: f"{r[name][1]:>5} ({100 * r[name][0]:5.1f} %)" if r[name][0] is not None else f"{r[name][1]:>5} (   —   )"  # noqa: E731
+    answerable = f"{r['shown_answerable']:6.2f}" if r["shown_answerable"] is not None else "     —"
+    return f"  {s.name:<16} sure {grade('sure')}  unsure {grade('unsure')}  none {grade('none')}  unanswerable sure {r['unanswerable_sure']:>9}  F1 strict {r['strict']:6.2f} shown {r['shown']:6.2f}  shown answerable {answerable}"
 
 
-def best_threshold(groups: list[list[dict]], calibration: Calibration) -> float:
-    """The threshold with the best F1 averaged over ``groups`` (one per source)."""
-    confs = [confidences(g, calibration) for g in groups]
-    candidates = np.unique(np.r_[0.0, np.concatenate(confs)])
-    return float(max(candidates, key=lambda t: np.mean([scores(g, c, t)["f1"] for g, c in zip(groups, confs)])))
+def plot(sources: list[Source], bounds: dict, path: Path) -> None:
+    """Confidence against accuracy (F1 >= 0.5) per source in ten bins, the grades' bands shaded; per-grade accuracy beside it."""
+    import matplotlib
 
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
 
-def fit(groups: list[list[dict]]) -> Calibration:
-    rows = [r for g in groups for r in g]
-    x, y, _ = matrix(rows)
-    w = fit_logistic(x, y)
-    calibration = Calibration({name: round(float(v), 4) for name, v in zip(FEATURES, w[:-1])}, round(float(w[-1]), 4), 0.0)
-    return Calibration(calibration.weights, calibration.bias, round(best_threshold(groups, calibration), 4))
-
-
-def line(name: str, rows: list[dict], calibration: Calibration) -> str:
-    conf = confidences(rows, calibration)
-    s = scores(rows, conf, calibration.abstain_below)
-    best = max(scores(rows, conf, t)["f1"] for t in np.unique(np.r_[0.0, conf]))
-    return f"  {name:<26} right {s['right']:>4} wrong {s['wrong']:>4} abstained {s['abstained']:>4} ({s['abstained_rate']:.1%}) unanswerable abstained {s['unanswerable_abstained']:>8}  F1 {s['f1']:6.2f}  best F1 {best:6.2f}"
+    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.8), gridspec_kw={"width_ratios": [3, 2]})
+    left.axvspan(0, bounds["unsure_from"], color="#e5e7eb", label="none")
+    left.axvspan(bounds["unsure_from"], bounds["sure_from"], color="#dbeafe", label="unsure")
+    left.axvspan(bounds["sure_from"], 1, color="#fef3c7", label="sure")
+    left.plot([0, 1], [0, 1], ls=":", color="grey", lw=1)
+    edges = np.linspace(0, 1, 11)
+    for s in sources:
+        bins = np.clip(np.digitize(s.confidence, edges) - 1, 0, 9)
+        xs, ys, ns = zip(*[(s.confidence[bins == b].mean(), s.right[bins == b].mean(), (bins == b).sum()) for b in range(10) if (bins == b).sum() >= 5])
+        left.plot(xs, ys, marker="o", label=f"{s.name} ({s.n})")
+    left.set(xlabel="confidence (calibrated)", ylabel="share right (F1 ≥ 0.5)", xlim=(0, 1), ylim=(0, 1), title="Reliability per source (bins of ≥ 5 answers)")
+    left.legend(fontsize=8, loc="upper left")
+    width = 0.8 / len(sources)
+    for i, s in enumerate(sources):
+        r = s.scores(s.grades(bounds["sure_from"], bounds["unsure_from"], bounds["no_answer_margin"]))
+        values = [r[g][0] or 0 for g in ("sure", "unsure", "none")]
+        right.bar(np.arange(3) + i * width, values, width, label=s.name)
+    right.axhline(0.85, ls="--", color="grey", lw=1)
+    right.set(xticks=np.arange(3) + 0.4 - width / 2, xticklabels=["sure", "unsure", "none (guess)"], ylim=(0, 1), ylabel="share right", title="Accuracy per grade")
+    right.legend(fontsize=8)
+    fig.suptitle(f"sure from {bounds['sure_from']}, unsure from {bounds['unsure_from']}, none below margin {bounds['no_answer_margin']}", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--store", help="the archive the sources' questions are asked over")
-    parser.add_argument("--questions", type=Path, help="held-out questions with their sources (python -m eval.archive questions)")
-    parser.add_argument("--answers", type=Path, help="keep the answers' features here, and read them back when the file exists")
+    parser.add_argument("outcomes", type=Path, nargs="+", help="qa eval --outcomes files")
+    parser.add_argument("--target", type=float, default=0.85, help="the share of sure answers that must be right (default 0.85)")
+    parser.add_argument("--none-right", type=float, default=0.10, help="the largest share of withheld answers that may be right (default 0.10)")
+    parser.add_argument("--plot", type=Path, help="draw the reliability plot of the fit on all sources into this PNG")
     parser.add_argument("--write", action="store_true", help=f"store the fit on all sources in {CALIBRATION_FILE.relative_to(ROOT)}")
     args = parser.parse_args()
-    if args.answers and args.answers.is_file():
-        rows = [json.loads(x) for x in args.answers.read_text(encoding="utf-8").splitlines()]
-    else:
-        if not (args.store and args.questions):
-            parser.error("--store and --questions are needed to answer (or --answers FILE from an earlier run)")
-        rows = collect(args.store, args.questions)
-        if args.answers:
-            args.answers.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
-    rows = graded(rows)
-    sources = sorted({r["source"] for r in rows})
-    by_source = {s: [r for r in rows if r["source"] == s] for s in sources}
+    rows = [json.loads(x) for path in args.outcomes for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
+    names = sorted({r["source"] or ARTICLE for r in rows})
+    sources = [Source(n, [r for r in rows if (r["source"] or ARTICLE) == n]) for n in names]
     shipped = Calibration.load()
-    everywhere = fit(list(by_source.values()))
-    print(f"answers: {', '.join(f'{s} {len(g)}' for s, g in by_source.items())}")
-    print(f"features: {', '.join(FEATURES)}")
-    print(f"\nshipped: {shipped.weights}, bias {shipped.bias}, abstain below {shipped.abstain_below}")
-    for s, g in by_source.items():
-        print(line(s, g, shipped))
-    print("\neach source left out (fitted and thresholded on the others):")
-    for s, g in by_source.items():
-        held_out = fit([other for name, other in by_source.items() if name != s])
-        print(line(s, g, held_out) + f"   [threshold {held_out.abstain_below}]")
-    print(f"\nfit on all: {everywhere.weights}, bias {everywhere.bias}, abstain below {everywhere.abstain_below}")
-    for s, g in by_source.items():
-        print(line(s, g, everywhere))
+    shipped_bounds = {"sure_from": shipped.sure_from, "unsure_from": shipped.abstain_below, "no_answer_margin": shipped.no_answer_margin}
+    print(f"answers: {', '.join(f'{s.name} {s.n}' for s in sources)}; right: F1 >= 0.5; target for sure: {args.target:.0%}")
+    print(f"\nshipped: {shipped_bounds}")
+    for s in sources:
+        print(line(s, shipped_bounds))
+    print("\neach source held out (fitted on the others):")
+    for s in sources:
+        held_out, unreachable = fit([o for o in sources if o is not s], args.target, args.none_right)
+        print(line(s, held_out) + f"   [{held_out}{'; cannot reach the target: ' + ', '.join(unreachable) if unreachable else ''}]")
+    everywhere, unreachable = fit(sources, args.target, args.none_right)
+    print(f"\nfit on all: {everywhere}" + (f"; no threshold makes the sure answers of {', '.join(unreachable)} {args.target:.0%} right" if unreachable else ""))
+    for s in sources:
+        print(line(s, everywhere))
+    if args.plot:
+        plot(sources, everywhere, args.plot)
+        print(f"reliability plot: {args.plot}")
     if args.write:
-        CALIBRATION_FILE.write_text(json.dumps({
-            "weights": everywhere.weights, "bias": everywhere.bias, "abstain_below": everywhere.abstain_below,
-            "fitted_on": [f"{s}: {len(g)} questions ({sum(not r['golds'] for r in g)} unanswerable), open mode" for s, g in by_source.items()],
-            "reader": "reader.safetensors",
+        data = json.loads(CALIBRATION_FILE.read_text(encoding="utf-8"))
+        data["grades"] = everywhere
+        data["grades_fitted"] = {
+            "on": [f"{s.name}: {s.n} questions ({int((~s.answerable).sum())} unanswerable), open mode" for s in sources],
             "date": datetime.date.today().isoformat(),
-            "method": "python -m eval.calibrate: logistic regression of 'answer right (F1 >= 0.5)' on the features, over open-mode answers (the sources' questions over the archive, the article set over the article); threshold of the best F1 averaged over the sources; each source held out in turn to check",
-        }, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+            "method": f"python -m eval.calibrate: sure_from, the lowest confidence at which sure answers are right (F1 >= 0.5) {args.target:.0%} of the time on every source that can reach it; unsure_from and no_answer_margin, the pair withholding the most while withheld answers are right at most {args.none_right:.0%} of the time on every source",
+        }
+        CALIBRATION_FILE.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         print(f"wrote {CALIBRATION_FILE}")
 
 

@@ -1,15 +1,19 @@
 """A peer in the benchmark: Haystack 2 with the same two models, against this project, in one run.
 
     pip install -e ".[peer]"      # haystack-ai==2.31.0 (the last 2.x with ExtractiveReader), accelerate
-    python -m eval.peer [--limit N]
+    python -m eval.peer [--limit N]                                    # the article set over the article
+    python -m eval.peer --questions Q.jsonl --corpus DIR [--corpus …]   # held-out questions over an archive
 
 Haystack gets the same e5 folder (``query: ``/``passage: `` prefixes) and this reader written
 out once as a plain ``BertForQuestionAnswering`` folder in ``$QA_CACHE/peer-reader`` (its
 logits are checked against the project's fp32 reader), the same chunks of the article,
 hybrid retrieval (e5 + BM25 over single characters, a fair Chinese baseline, fused by
-reciprocal rank) and k = 3; its ``ExtractiveReader`` may answer "no answer". Questions of
-eval/questions.jsonl are asked of both systems in alternation, one after the other, on an
-otherwise idle machine: F1 and answer-time p50/p95 of each, and the ratio.
+reciprocal rank) and k = 3; its ``ExtractiveReader`` may answer "no answer". The questions
+(default eval/questions.jsonl over the article; ``--questions`` with ``--corpus``: a set over
+the files given, such as ``python -m eval.archive corpus``'s dev folders) are asked of both
+systems in alternation, one after the other, on an otherwise idle machine: F1 per source of the
+project in the strict view (only sure answers count) and in the shown view (sure and unsure),
+and of Haystack; the share each withholds; answer-time p50/p95 of each, and the ratio.
 """
 
 from __future__ import annotations
@@ -117,28 +121,52 @@ def main() -> None:
     from qa.encoders.cpu import plan
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--questions", type=Path, default=QUESTIONS, help="a .jsonl question set, with sources (default: the article set)")
+    parser.add_argument("--corpus", action="append", help="the files or folders the questions are asked over (repeatable; default: the article)")
     parser.add_argument("--limit", type=int, help="only the first N questions")
     args = parser.parse_args()
-    cases = load_cases(QUESTIONS)[: args.limit]
-    assistant = Assistant()
+    cases = load_cases(args.questions)[: args.limit]
+    assistant = Assistant.from_corpus(args.corpus)
     folder = export_reader(defaults().cache / "peer-reader", defaults().cache)
     print(f"{plan().model}; flags {' '.join(plan().flags)}; project precision {assistant.reader.precision}, {plan().threads} threads")
     print(f"exported reader: {folder}; largest start-logit difference to the project's reader {check_same_logits(folder, assistant):.2e}")
+    print(f"{len(cases)} questions over {len(assistant.retriever.documents)} documents, {len(assistant.retriever.chunks)} chunks")
     peer = haystack_pipeline(assistant, folder, assistant.k)
-    systems = {"project": lambda q: assistant.ask(q).answer, "haystack": peer}
+    graded = {}
+
+    def project(question: str) -> str:
+        answer = assistant.ask(question)
+        graded[question] = answer.grade
+        return answer.answer
+
+    systems = {"project": project, "haystack": peer}
     for ask in systems.values():  # warm-up
         ask(cases[0].question)
     times: dict[str, list[float]] = {name: [] for name in systems}
-    scores: dict[str, list[float]] = {name: [] for name in systems}
+    answers: dict[str, list[str]] = {name: [] for name in systems}
     for i, case in enumerate(cases):
         for name in sorted(systems, reverse=i % 2 == 1):  # alternate who goes first
             started = time.perf_counter()
-            prediction = systems[name](case.question)
+            answers[name].append(systems[name](case.question))
             times[name].append(time.perf_counter() - started)
-            scores[name].append(f1_score(prediction, case.golds))
-    print(f"{'system':<10}{'F1':>8}{'p50 ms':>9}{'p95 ms':>9}")
+    views = {
+        "project, strict": [a if graded[c.question] == "sure" else "" for a, c in zip(answers["project"], cases)],
+        "project, shown": answers["project"],
+        "haystack": answers["haystack"],
+    }
+    sources = sorted({c.source or "article" for c in cases})
+    print(f"{'F1 (withheld %)':<18}" + "".join(f"{s:>24}" for s in [*sources, "all"][: len(sources) + (len(sources) > 1)]))
+    for name, predicted in views.items():
+        cells = []
+        for source in [*sources, None][: len(sources) + (len(sources) > 1)]:
+            mine = [(p, c) for p, c in zip(predicted, cases) if source is None or (c.source or "article") == source]
+            f1 = 100 * statistics.fmean(f1_score(p, c.golds) if c.golds else float(not p) for p, c in mine)
+            withheld = 100 * statistics.fmean(not p for p, c in mine if c.golds) if any(c.golds for _, c in mine) else 0.0
+            cells.append(f"{f1:6.2f} ({withheld:4.1f} %)")
+        print(f"{name:<18}" + "".join(f"{cell:>24}" for cell in cells))
+    print(f"{'system':<10}{'p50 ms':>9}{'p95 ms':>9}")
     for name in systems:
-        print(f"{name:<10}{100 * statistics.fmean(scores[name]):>8.2f}{1000 * percentile(times[name], 0.5):>9.1f}{1000 * percentile(times[name], 0.95):>9.1f}")
+        print(f"{name:<10}{1000 * percentile(times[name], 0.5):>9.1f}{1000 * percentile(times[name], 0.95):>9.1f}")
     print(f"haystack p50 / project p50: {percentile(times['haystack'], 0.5) / percentile(times['project'], 0.5):.2f}")
 
 

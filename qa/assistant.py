@@ -13,6 +13,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+from qa.answering import abstention
 from qa.answering.calibration import Calibration
 from qa.answering.pipeline import AnswerPipeline, timed
 from qa.answering.policy import AnswerPolicy
@@ -23,6 +24,7 @@ from qa.conversation.question import QuestionCheck
 from qa.ingest.corpus import Document
 from qa.reading.reader import READER_WEIGHTS, Reader
 from qa.retrieval.retriever import Retriever
+from qa.retrieval.stores.memory import MemoryStore
 from qa.settings import Settings, defaults, with_flags
 from qa.text.chinese_script import script_of
 from qa.types import Answer, Hit
@@ -63,7 +65,9 @@ class Assistant:
         self.retriever = retriever
         self.reader = reader
         self.policy = AnswerPolicy.load(calibration, abstain_below)
-        self.pipeline = AnswerPipeline(self.policy, reader, settings.sentence_answer_chars, settings.no_passage_below)
+        names = [Path(d.doc_id).name for d in retriever.documents]
+        where = abstention.place(names, not isinstance(retriever.store, MemoryStore))
+        self.pipeline = AnswerPipeline(self.policy, reader, settings.sentence_answer_chars, settings.no_passage_below, where)
         self.loop = ReadingLoop(reader, self.pipeline, settings.decisive)
         self.questions = QuestionCheck(settings.max_question_chars, script_of([d.text for d in retriever.documents]))
 

@@ -97,7 +97,8 @@ class Judgement:
 
 @dataclass(frozen=True)
 class Answer:
-    """The assistant's reply. When it abstains ``answer`` is ``""`` and ``message`` says so;
+    """The assistant's reply, graded (``grade``): ``sure``, ``unsure`` (shown, marked as
+    uncertain) or ``none``. For ``none`` ``answer`` is ``""`` and ``message`` says so;
     otherwise ``document_text(doc_id)[start:end] == answer`` and the answer lies in ``evidence``
     at ``evidence_start`` (a document offset). ``kind``: ``span`` (a phrase) or ``sentence`` (why,
     how, what-is questions: the sentence, or two, holding the answer). ``understood_as``: the
@@ -133,6 +134,7 @@ class Answer:
     phrase_end: int | None = None
     rules: tuple[str, ...] = ()
     page: int | None = None
+    grade: str = "sure"
 
     @property
     def phrase(self) -> str:
@@ -143,10 +145,16 @@ class Answer:
 
     @property
     def abstained(self) -> bool:
+        """Graded ``none``: no answer shown."""
         return not self.answer
 
+    @property
+    def unsure(self) -> bool:
+        """Shown, but marked as uncertain."""
+        return self.grade == "unsure" and bool(self.answer)
+
     def to_json(self) -> dict:
-        """The ``qa ask --json`` object."""
+        """The ``qa ask --json`` object (keys in a fixed order, newer ones last)."""
         keys = ("question", "answer", "confidence", "doc_id", "start", "end", "evidence")
         guess = {k: getattr(self.guess, k) for k in ("answer", "confidence", "doc_id", "start", "end", "evidence", "page")} if self.guess else None
         return {
@@ -160,4 +168,5 @@ class Answer:
             "phrase": {"text": self.phrase, "start": self.phrase_start, "end": self.phrase_end} if self.phrase else None,
             "rules": list(self.rules),
             "page": self.page,
+            "grade": self.grade,
         }

@@ -43,11 +43,15 @@ def coverage(question: str, passage: str) -> float:
 
 @dataclass(frozen=True)
 class Calibration:
-    """Logistic weights over :meth:`Signals.features` and the threshold below which to abstain."""
+    """Logistic weights over :meth:`Signals.features`, and the grades' bounds: an answer is
+    ``sure`` from ``sure_from``, ``unsure`` from ``abstain_below``, withheld below it, and
+    withheld whatever its confidence when the reader's margin is below ``no_answer_margin``."""
 
     weights: dict[str, float] = field(default_factory=dict)
     bias: float = 0.0
     abstain_below: float = 0.5
+    sure_from: float = 0.5
+    no_answer_margin: float = -math.inf
 
     @classmethod
     def load(cls, path: Path = CALIBRATION_FILE) -> "Calibration":
@@ -55,7 +59,8 @@ class Calibration:
         unknown = set(data["weights"]) - set(FEATURES)
         if unknown:
             raise ValueError(f"{path}: unknown features {sorted(unknown)} (known: {', '.join(FEATURES)})")
-        return cls(data["weights"], data["bias"], data["abstain_below"])
+        grades = data["grades"]
+        return cls(data["weights"], data["bias"], grades["unsure_from"], grades["sure_from"], grades["no_answer_margin"])
 
     def judge(self, question: str, margin: float, passage: str, passage_rank: int = 1, hit=None, length: int = 0) -> tuple[Signals, float]:
         """The signals of an answer of ``length`` characters with this ``margin``, read in

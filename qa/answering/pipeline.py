@@ -46,10 +46,12 @@ def evidence_sentence(text: str, start: int, end: int) -> tuple[str, int]:
 
 class AnswerPipeline:
     """The shaping, selection and place steps around a ``reader`` (whose ``run`` the
-    antecedent step calls), with the ``policy``'s judgement and threshold."""
+    antecedent step calls), with the ``policy``'s judgement and grades; a withheld reply names
+    ``where`` it looked (:func:`qa.answering.abstention.place`)."""
 
-    def __init__(self, policy: AnswerPolicy, reader, sentence_chars: int, no_passage_below: float):
+    def __init__(self, policy: AnswerPolicy, reader, sentence_chars: int, no_passage_below: float, where: str = "文章"):
         self.policy = policy
+        self.where = where
         self.reader = reader
         self.sentence_chars = sentence_chars
         self.no_passage_below = no_passage_below
@@ -62,15 +64,21 @@ class AnswerPipeline:
         return self.policy.judge(query, spans, [h.text for h in hits], hits)
 
     def answer(self, question: str, query: str, judgement: Judgement | None, hits: list[Hit], document_text: Callable[[str], str], abstain_below: float | None, timings: dict[str, float]) -> Answer:
-        """The answer to ``question`` (read as ``query``) from ``judgement`` over ``hits``, or
-        an abstention below the threshold (``abstain_below`` overrides the policy's); the
+        """The answer to ``question`` (read as ``query``) from ``judgement`` over ``hits``,
+        graded by the policy (``abstain_below`` overrides its lower threshold): ``sure`` or
+        ``unsure`` with the answer, or ``none`` with its reason and the withheld guess. The
         antecedent's forward pass is added to ``timings``."""
         understood = query if query != question else ""
-        if not self.policy.answers(judgement, abstain_below):
-            why = abstention.reason(query, judgement, hits, self.no_passage_below)
-            guess = self.answer(question, query, judgement, hits, document_text, 0.0, timings) if judgement else None
+        why = abstention.reason(query, judgement, hits, self.no_passage_below, self.policy, abstain_below)
+        if why:
+            guess = self._shown(question, query, judgement, hits, document_text, "none", timings) if judgement else None
             confidence, signals = (judgement.confidence, judgement.signals) if judgement else (0.0, None)
-            return Answer(question, "", confidence, None, None, None, "", None, hits, abstention.message(why), signals, understood_as=understood, abstained_because=why, guess=guess)
+            return Answer(question, "", confidence, None, None, None, "", None, hits, abstention.message(why, self.where), signals, understood_as=understood, abstained_because=why, guess=guess, grade="none")
+        return self._shown(question, query, judgement, hits, document_text, self.policy.grade(judgement, abstain_below), timings)
+
+    def _shown(self, question: str, query: str, judgement: Judgement, hits: list[Hit], document_text: Callable[[str], str], grade: str, timings: dict[str, float]) -> Answer:
+        """``judgement``'s span as an answer in document coordinates, after the place steps, with its evidence."""
+        understood = query if query != question else ""
         span, hit = judgement.span, hits[judgement.span.context_index]
         shaped, placed = [], []
         shape(query, hit.text, *span.raw, shaped)
@@ -85,7 +93,7 @@ class AnswerPipeline:
         phrase = draft.phrase or (None, None)
         return Answer(
             question, draft.text[draft.start : draft.end], judgement.confidence, draft.hit.doc_id, draft.start, draft.end, evidence, evidence_start, hits, "",
-            judgement.signals, kind=kind, understood_as=understood, phrase_start=phrase[0], phrase_end=phrase[1], rules=(*shaped, *judgement.rules, *placed),
+            judgement.signals, kind=kind, understood_as=understood, phrase_start=phrase[0], phrase_end=phrase[1], rules=(*shaped, *judgement.rules, *placed), grade=grade,
         )
 
     def place(self, draft: Draft, tools: Tools, record: list[str]) -> Draft:

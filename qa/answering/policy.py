@@ -1,6 +1,8 @@
 """The answer policy, one place for the assistant and for evaluation: the spans the selection
 steps prefer (:mod:`qa.answering.selection`), the first judged by the calibration
-(:class:`qa.answering.calibration.Calibration`), and an abstention below the threshold."""
+(:class:`qa.answering.calibration.Calibration`), and its grade: ``sure``, ``unsure`` or ``none``
+by two thresholds on the confidence, and ``none`` whatever the confidence where the reader
+rates "no answer" clearly above the span."""
 
 from __future__ import annotations
 
@@ -10,19 +12,23 @@ from qa.answering.calibration import Calibration
 from qa.answering.steps import stage
 from qa.types import Hit, Judgement, Span
 
+GRADES = ("sure", "unsure", "none")
+
 
 @dataclass(frozen=True)
 class AnswerPolicy:
-    """The first span the selection steps leave, judged in its passage; abstain below
-    ``abstain_below`` (default: the calibration's threshold; 0: never abstain on confidence)."""
+    """The first span the selection steps leave, judged in its passage, and graded: ``sure``
+    from ``sure_from``, ``unsure`` from ``abstain_below``, ``none`` below (defaults: the
+    calibration's; ``abstain_below`` 0: never withhold on confidence)."""
 
     calibration: Calibration
     abstain_below: float
+    sure_from: float
 
     @classmethod
     def load(cls, calibration: Calibration | None = None, abstain_below: float | None = None) -> "AnswerPolicy":
         calibration = calibration or Calibration.load()
-        return cls(calibration, calibration.abstain_below if abstain_below is None else abstain_below)
+        return cls(calibration, calibration.abstain_below if abstain_below is None else abstain_below, calibration.sure_from)
 
     def judge(self, question: str, spans: list[Span], passages: list[str], hits: list[Hit] | None = None) -> Judgement | None:
         """The first of the ranked ``spans`` left by the selection steps, judged in
@@ -42,7 +48,16 @@ class AnswerPolicy:
         signals, confidence = self.calibration.judge(question, best.score, passages[best.context_index], best.context_index + 1, hit, len(best.text))
         return Judgement(best, signals, confidence, tuple(rules))
 
-    def answers(self, judgement: Judgement | None, abstain_below: float | None = None) -> bool:
-        """Whether to answer with ``judgement`` (``abstain_below`` overrides the threshold for this call)."""
-        threshold = self.abstain_below if abstain_below is None else abstain_below
-        return judgement is not None and judgement.confidence >= threshold
+    def clearly_unanswered(self, judgement: Judgement | None) -> bool:
+        """No span, or the reader rates "no answer" clearly above it (its margin below the calibration's ``no_answer_margin``)."""
+        return judgement is None or judgement.signals.margin < self.calibration.no_answer_margin
+
+    def grade(self, judgement: Judgement | None, abstain_below: float | None = None) -> str:
+        """``judgement``'s grade, one of :data:`GRADES` (``abstain_below`` overrides the lower
+        threshold for this call; ``sure`` needs at least as much)."""
+        if self.clearly_unanswered(judgement):
+            return "none"
+        low = self.abstain_below if abstain_below is None else abstain_below
+        if judgement.confidence >= max(self.sure_from, low):
+            return "sure"
+        return "unsure" if judgement.confidence >= low else "none"

@@ -26,15 +26,16 @@ class ReadingLoop:
 
     def judge(self, queries: list[str], hits: list[list[Hit]], reread: bool, timings: dict[str, float], decisive: float | None | str = "default") -> list[Judgement | None]:
         """Each query's judgement over its hits, the stages' seconds (``read``, ``reread``)
-        added to ``timings``. A query that stopped early and whose judgement is now below the
-        policy's threshold (whatever a call's own) is read again over all its chunks."""
+        added to ``timings``. A query that stopped early and whose judgement the re-reading put
+        below the early stop's own bar (``decisive``) is read again over all its chunks."""
+        decisive = self.decisive if decisive == "default" else decisive
         with timed(timings, "read"):
-            readings, early = self.read(queries, hits, self.decisive if decisive == "default" else decisive)
+            readings, early = self.read(queries, hits, decisive)
         if reread:
             with timed(timings, "reread"):
                 readings = self.reader.read_sentences([(q, [h.text for h in hs]) for q, hs in zip(queries, hits)], readings)
         judgements = [self.pipeline.judge(q, r.spans, hs) for q, r, hs in zip(queries, readings, hits)]
-        redo = [i for i in sorted(early) if (judgements[i].confidence if judgements[i] else 0.0) < self.pipeline.policy.abstain_below]
+        redo = [i for i in sorted(early) if (judgements[i].confidence if judgements[i] else 0.0) < decisive]
         if redo:
             again = self.judge([queries[i] for i in redo], [hits[i] for i in redo], reread, timings, None)
             judgements = [dict(zip(redo, again)).get(i, j) for i, j in enumerate(judgements)]

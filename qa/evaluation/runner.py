@@ -5,10 +5,11 @@ own paragraph (``reader`` mode, many questions' windows per forward pass) or ope
 over all its paragraphs (``open``). Scores follow the official CMRC 2018 metric
 (:mod:`qa.evaluation.metrics`); a question with no gold answer scores 100 when the system abstains.
 
-Each outcome keeps the system's best admissible answer and its confidence; the abstention
-threshold is applied when scoring, so one pass gives the scores at the shipped threshold
-and at the best one (the SQuAD 2.0 convention). Reader mode on a file without unanswerable
-questions (CMRC, DRCD) always answers, as those benchmarks are scored.
+Each outcome keeps the system's best admissible answer (the one shown, or the guess withheld),
+its confidence and its grade, so one pass gives the strict view (only ``sure`` answers count as
+answered), the shown view (``sure`` and ``unsure``) and the scores at the best threshold (the
+SQuAD 2.0 convention). Reader mode on a file without unanswerable questions (CMRC, DRCD)
+always answers, as those benchmarks are scored.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from qa.answering.abstention import passage_coverage
 from qa.evaluation.metrics import exact_match, f1_score
 from qa.evaluation.summary import first_relevant_rank, summarise
 from qa.ingest.squad_files import load_squad, squad_paragraphs
@@ -41,17 +43,38 @@ class Case:
 @dataclass
 class Outcome:
     case: Case
-    answer: str  # the best admissible answer, before the confidence threshold
+    answer: str  # the best admissible answer, shown or withheld
     confidence: float
+    grade: str  # sure, unsure or none (qa.answering.policy.GRADES)
     seconds: float
     passage: str = ""
     relevant_rank: int | None = None  # 1-based rank of the first retrieved chunk holding a gold answer
     signals: object = None  # qa.answering.calibration.Signals of the answer (None when no span was admissible)
     phrase: str = ""  # a sentence answer's own span (qa.types.Answer.phrase)
     rules: tuple[str, ...] = ()  # the answer steps that changed the answer (qa.types.Answer.rules)
+    coverage: float = 1.0  # the share of the question's content the best passage read holds (qa.answering.abstention.passage_coverage)
 
-    def prediction(self, threshold: float) -> str:
-        return self.answer if self.confidence >= threshold else ""
+    def prediction(self, view: str) -> str:
+        """The answer counted in ``view`` (:data:`VIEWS`): ``strict``, only a ``sure`` one;
+        ``shown``, a ``sure`` or ``unsure`` one; ``all``, the best answer whatever its grade."""
+        return self.answer if self.grade in VIEWS[view] else ""
+
+    def to_json(self) -> dict:
+        """The ``qa eval --outcomes`` row: what grading and calibration read again."""
+        return {
+            "id": self.case.id, "source": self.case.source, "golds": self.case.golds, "answer": self.answer, "grade": self.grade,
+            "confidence": self.confidence, "features": self.signals.features() if self.signals else None, "coverage": self.coverage,
+        }
+
+
+VIEWS = {"strict": ("sure",), "shown": ("sure", "unsure"), "all": ("sure", "unsure", "none")}
+
+
+def outcome(case: Case, answer, seconds: float, passage: str = "", rank: int | None = None) -> Outcome:
+    """The outcome of ``answer`` (:class:`qa.types.Answer`), scored on its best answer: the one shown, or the guess withheld."""
+    best = answer.guess if answer.abstained and answer.guess else answer
+    covered = passage_coverage(answer.understood_as or case.question, answer.passages)
+    return Outcome(case, best.answer, answer.confidence, answer.grade, seconds, passage, rank, answer.signals, best.phrase, best.rules, covered)
 
 
 def load_cases(path: Path) -> list[Case]:
@@ -67,9 +90,8 @@ def load_cases(path: Path) -> list[Case]:
 def read_own_paragraphs(cases: list[Case], pipeline, reread: bool | None = None, batch: int = READER_BATCH) -> list[Outcome]:
     """Reader mode: each question against its own paragraph, ``batch`` questions per reading,
     answered by the same answer pipeline as the assistant (:class:`qa.answering.pipeline.AnswerPipeline`:
-    shaping, selection, the calibrated confidence with the support counted in the paragraph, and
-    the place steps) without abstaining (the threshold is applied when scoring); ``seconds`` is
-    the batch's time per question."""
+    shaping, selection, the calibrated confidence with the support counted in the paragraph, the
+    grade and the place steps); ``seconds`` is the batch's time per question."""
     outcomes = []
     with tqdm(total=len(cases), desc="reading", file=sys.stderr, mininterval=5) as bar:
         for lo in range(0, len(cases), batch):
@@ -80,23 +102,24 @@ def read_own_paragraphs(cases: list[Case], pipeline, reread: bool | None = None,
             for case, reading in zip(part, readings):
                 hits = [Hit(case.context, "paragraph", 0, 0, len(case.context), 0.0, 1, 1)]  # ranked first by both, as a question's own paragraph is
                 judged = pipeline.judge(case.question, reading.spans, hits)
-                answer = pipeline.answer(case.question, case.question, judged, hits, lambda _, text=case.context: text, 0.0, {})
-                outcomes.append(Outcome(case, answer.answer, answer.confidence, each, case.context, signals=answer.signals, phrase=answer.phrase, rules=answer.rules))
+                answer = pipeline.answer(case.question, case.question, judged, hits, lambda _, text=case.context: text, None, {})
+                outcomes.append(outcome(case, answer, each, case.context))
             bar.update(len(part))
     return outcomes
 
 
 def answer_all(cases: list[Case], assistant, k: int | None, reread: bool | None = None) -> list[Outcome]:
-    """Full pipeline: retrieve, read, answer (never abstaining on confidence: the threshold is
-    applied when scoring); records the rank of the first relevant chunk among the top 5."""
+    """Full pipeline: retrieve, read, answer and grade; records the rank of the first relevant
+    chunk among the top 5."""
     assistant.ask(cases[0].question, k=k, reread=reread)  # warm-up, not timed
     outcomes = []
     for case in tqdm(cases, desc="answering", file=sys.stderr, mininterval=5):
-        answer = assistant.ask(case.question, k=k, reread=reread, abstain_below=0.0)
+        answer = assistant.ask(case.question, k=k, reread=reread)
         hits = assistant.retriever.search(case.question, k=5)
         rank = first_relevant_rank([h.text for h in hits], case.golds)
-        passage = next((h.text for h in answer.passages if answer.doc_id == h.doc_id and h.start <= (answer.start or -1) < h.end), hits[0].text if hits else "")
-        outcomes.append(Outcome(case, answer.answer, answer.confidence, answer.timings["total"], passage, rank, answer.signals, answer.phrase, answer.rules))
+        best = answer.guess if answer.abstained and answer.guess else answer
+        passage = next((h.text for h in answer.passages if best.doc_id == h.doc_id and h.start <= (best.start or -1) < h.end), hits[0].text if hits else "")
+        outcomes.append(outcome(case, answer, answer.timings["total"], passage, rank))
     return outcomes
 
 
@@ -134,13 +157,13 @@ def evaluate(
         policy = AnswerPolicy.load()
         reader = Reader(weights or READER_WEIGHTS, precision=settings.precision, reread=settings.reread, settled_gap=settings.settled_gap, threads=settings.threads, cache=settings.cache, top_n=settings.top_n)
         outcomes = read_own_paragraphs(cases, AnswerPipeline(policy, reader, settings.sentence_answer_chars, settings.no_passage_below), reread)
-        threshold = policy.abstain_below if any(not c.golds for c in cases) else 0.0
-        return summarise(outcomes, threshold, False, time.perf_counter() - started), outcomes
+        view = "strict" if any(not c.golds for c in cases) else "all"
+        return summarise(outcomes, view, False, time.perf_counter() - started), outcomes
     documents = [Document(f"p{i}", text) for i, text in enumerate(squad_paragraphs(path))] if path.suffix == ".json" and not store and not corpus else None
     assistant = Assistant.from_corpus(corpus, documents=documents, store=store, reader_weights=weights or READER_WEIGHTS, settings=settings)
     started = time.perf_counter()
     outcomes = answer_all(cases, assistant, k, reread)
-    return summarise(outcomes, assistant.abstain_below, True, time.perf_counter() - started), outcomes
+    return summarise(outcomes, "strict", True, time.perf_counter() - started), outcomes
 
 
 def evaluate_reader(path: str | Path, weights: Path | None = None, limit: int | None = None) -> dict:
@@ -148,23 +171,23 @@ def evaluate_reader(path: str | Path, weights: Path | None = None, limit: int | 
     return evaluate(Path(path), "reader", weights=weights, limit=limit)[0]
 
 
-def predictions(outcomes: list[Outcome], threshold: float) -> dict[str, str]:
-    """``{id: answer}`` at ``threshold`` (``""`` for an abstention)."""
-    return {o.case.id: o.prediction(threshold) for o in outcomes}
+def predictions(outcomes: list[Outcome], view: str) -> dict[str, str]:
+    """``{id: answer}`` in ``view`` (``""`` for an answer not counted there)."""
+    return {o.case.id: o.prediction(view) for o in outcomes}
 
 
-def write_report(path: Path, outcomes: list[Outcome], summary: dict) -> None:
-    """Markdown: the summary, then every wrong answer with question, gold, prediction, confidence, passage."""
+def write_report(path: Path, outcomes: list[Outcome], summary: dict, view: str) -> None:
+    """Markdown: the summary, then every answer wrong in ``view`` with question, gold, prediction, grade, confidence, passage."""
     lines = ["# Evaluation report", "", "```json", json.dumps(summary, ensure_ascii=False, indent=2), "```", "", "## Wrong answers", ""]
     for o in outcomes:
-        prediction = o.prediction(summary["threshold"])
+        prediction = o.prediction(view)
         if exact_match(prediction, o.case.golds):
             continue
         lines += [
             f"### {o.case.id}: {o.case.question}",
             f"- gold: {' | '.join(o.case.golds) or '(not in the text: abstain)'}",
             f"- prediction: {prediction or '(abstained)'}" + (f" (best span: {o.answer})" if o.answer and not prediction else ""),
-            f"- confidence: {o.confidence:.3f}; F1 {100 * f1_score(prediction, o.case.golds):.1f}",
+            f"- grade: {o.grade}; confidence: {o.confidence:.3f}; F1 {100 * f1_score(prediction, o.case.golds):.1f}",
             f"- passage: {o.passage}",
             "",
         ]

@@ -5,16 +5,11 @@ too large, 429 over a limit (with ``Retry-After``), 503 not ready or the store f
 
 from __future__ import annotations
 
-import threading
-
 from fastapi import FastAPI, File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from qa.frontends.service import Service
-
-RETRY_AFTER = 5  # seconds a client over a limit is told to wait
-
+from qa.frontends.service import RETRY_AFTER, Service
 
 class AskRequest(BaseModel):
     """A question, from the replica's corpus or from ``document`` alone (indexed on the fly)."""
@@ -31,45 +26,19 @@ class ApiError(Exception):
         self.status, self.error, self.detail, self.retry_after = status, error, detail, retry_after
 
 
-class Indexing:
-    """One document being indexed per client (by IP) at a time, its dense side included, and at
-    most ``limit`` clients at once; past either, 429."""
-
-    def __init__(self, limit: int = 4):
-        self.limit, self.clients, self.lock = limit, set(), threading.Lock()
-
-    def acquire(self, client: str) -> None:
-        with self.lock:
-            if client in self.clients or len(self.clients) >= self.limit:
-                raise ApiError(429, "too_many_documents", "a document of yours is still being indexed, or the queue is full: try again", RETRY_AFTER)
-            self.clients.add(client)
-
-    def release(self, client: str) -> None:
-        with self.lock:
-            self.clients.discard(client)
-
-
 def create_api(service: Service) -> FastAPI:
     """The FastAPI app of ``service``; the chat (Gradio) is mounted on it at ``/`` once loaded."""
     app = FastAPI(title="qa: questions over Chinese news text", version="0.2.0", description=__doc__)
-    indexing = Indexing()
 
     def index(library, document, http: Request) -> str:
         """``document``'s key, indexed (keywords now, dense side in the background) while its
-        client holds its one indexing slot; the slot is freed when the dense side is done."""
-        client = http.client.host if http.client else "unknown"
-        indexing.acquire(client)
+        client (by IP) holds its one indexing slot; past the limits, 429."""
+        from qa.frontends.assistants import Busy
+
         try:
-            key = library.add(document)
-        except BaseException:
-            indexing.release(client)
-            raise
-        pending = library.pending.get(key)
-        if pending is None:
-            indexing.release(client)
-        else:
-            pending.add_done_callback(lambda _: indexing.release(client))
-        return key
+            return library.add(document, client=f"ip:{http.client.host if http.client else 'unknown'}")
+        except Busy as exc:
+            raise ApiError(429, "too_many_documents", f"{exc}: try again", RETRY_AFTER) from exc
 
     @app.exception_handler(ApiError)
     async def api_error(request: Request, exc: ApiError):

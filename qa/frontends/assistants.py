@@ -11,6 +11,11 @@ from qa.assistant import Assistant
 from qa.ingest.corpus import Document, corpus_hash
 
 KEPT_DOCUMENTS = 8  # uploaded documents whose assistants stay in memory (their indexes stay in the cache)
+INDEXING_CLIENTS = 4  # clients that may have a document being indexed at once (the indexing queue's bound)
+
+
+class Busy(Exception):
+    """The client already has a document being indexed, or the indexing queue is full."""
 
 
 class DocumentAssistants:
@@ -28,15 +33,41 @@ class DocumentAssistants:
         self.indexer.warm_up()
         self.pending: dict[str, Future] = {}
         self.lock = threading.Lock()  # the chat's and the REST API's threads add documents
+        self.indexing: set[str] = set()  # the clients with a document being indexed
+        self.indexing_lock = threading.Lock()
 
     def get(self, key: str | None) -> Assistant:
         return self.uploaded.get(key, self.default) if key else self.default
 
-    def add(self, document: Document) -> str:
-        """Index ``document`` (or reuse its index) and return its key."""
+    def add(self, document: Document, client: str | None = None) -> str:
+        """Index ``document`` (or reuse its index) and return its key. With ``client`` (a browser
+        session, an IP): at most one document of that client is being indexed at a time, its
+        dense side included, and at most :data:`INDEXING_CLIENTS` clients at once; past either,
+        :class:`Busy`."""
         key = corpus_hash([document])
-        with self.lock:
-            return self._add(key, document)
+        if client is None or key in self.uploaded:
+            with self.lock:
+                return self._add(key, document)
+        with self.indexing_lock:
+            if client in self.indexing or len(self.indexing) >= INDEXING_CLIENTS:
+                raise Busy("a document of yours is still being indexed, or the queue is full")
+            self.indexing.add(client)
+        try:
+            with self.lock:
+                key = self._add(key, document)
+        except BaseException:
+            self._done(client)
+            raise
+        pending = self.pending.get(key)
+        if pending is None:
+            self._done(client)
+        else:
+            pending.add_done_callback(lambda _: self._done(client))
+        return key
+
+    def _done(self, client: str) -> None:
+        with self.indexing_lock:
+            self.indexing.discard(client)
 
     def _add(self, key: str, document: Document) -> str:
         if key in self.uploaded and not _kept(self.uploaded[key]):  # its shared collection was dropped past the budget

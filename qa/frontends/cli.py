@@ -136,11 +136,13 @@ def cmd_eval(args) -> None:
     summary, outcomes = evaluate(args.file, args.mode, source.get("corpus"), args.k, args.weights, args.reread, args.settings, args.limit, source.get("store"))
     print("\n".join(format_table(summary)))
     if args.predictions:
-        args.predictions.write_text(json.dumps(predictions(outcomes, summary["threshold"]), ensure_ascii=False, indent=1), encoding="utf-8")
+        args.predictions.write_text(json.dumps(predictions(outcomes, args.view or summary["view"]), ensure_ascii=False, indent=1), encoding="utf-8")
     if args.json:
         args.json.write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
     if args.report:
-        write_report(args.report, outcomes, summary)
+        write_report(args.report, outcomes, summary, args.view or summary["view"])
+    if args.outcomes:
+        args.outcomes.write_text("".join(json.dumps(o.to_json(), ensure_ascii=False) + "\n" for o in outcomes), encoding="utf-8")
 
 
 def eval_conversation(args, kind: str) -> None:
@@ -200,8 +202,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", type=Path)
     p.add_argument("--mode", choices=("open", "reader"), default="open", help="SQuAD files: open-domain over all paragraphs, or reader-only")
     p.add_argument("--predictions", type=Path, help="write {id: answer} here")
+    p.add_argument("--view", choices=("strict", "shown", "all"), help="the answers --predictions and --report count: sure ones (strict, the default), sure and unsure (shown), or every best answer (all)")
     p.add_argument("--json", type=Path, help="write the summary JSON here")
     p.add_argument("--report", type=Path, help="write a Markdown report of wrong answers here")
+    p.add_argument("--outcomes", type=Path, help="write each question's outcome here, one JSON line each (source, golds, best answer, grade, confidence and its features: python -m eval.calibrate fits the grades on them)")
     p.add_argument("--limit", type=int, help="only the first N questions")
     p.add_argument("--weights", type=Path, help="reader weights to evaluate (default: the shipped ones)")
     _answering_args(p)

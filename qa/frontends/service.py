@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from qa.settings import Settings
 
+RETRY_AFTER = 5  # seconds a client over a limit, or a replica not ready, tells its callers to wait
 RETRY_SECONDS = 3.0  # how often a replica that could not load tries again
 CHECK_SECONDS = 2.0  # how long a store check is trusted before the store is asked again
 log = logging.getLogger("qa.service")

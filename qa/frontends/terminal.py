@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import sys
 
+from qa.answering.abstention import UNSURE_LABEL, UNSURE_NOTE
+
 
 def print_guess(answer, file=None) -> None:
     """The best answer an abstention withheld, marked as unsure (or that there was none)."""
@@ -16,8 +18,8 @@ def print_guess(answer, file=None) -> None:
 
 
 def print_answer(answer, show_guess: bool = False) -> None:
-    """An answer as ``qa ask`` prints it: answer, offsets, evidence, confidence and the answer
-    steps that changed it, or the abstention, why, its withheld guess (``show_guess``) and the
+    """An answer as ``qa ask`` prints it: answer (an unsure one marked 不确定), offsets,
+    evidence, confidence and the answer steps that changed it, or the abstention, why, its withheld guess (``show_guess``) and the
     closest passages."""
     if answer.understood_as:
         print(f"理解为：{answer.understood_as}")
@@ -29,7 +31,10 @@ def print_answer(answer, show_guess: bool = False) -> None:
         for h in answer.passages:
             print(f"  [{h.doc_id} {h.start}-{h.end}] {h.text[:80]}…")
         return
-    print(f"答案：{answer.answer}  (置信度 {answer.confidence:.2f})")
+    if answer.unsure:
+        print(f"答案（不确定）：{UNSURE_LABEL} {answer.answer}  (置信度 {answer.confidence:.2f}；{UNSURE_NOTE})")
+    else:
+        print(f"答案：{answer.answer}  (置信度 {answer.confidence:.2f})")
     page = f" 第 {answer.page} 页" if answer.page else ""
     print(f"出处：{answer.doc_id}{page} 字符 {answer.start}-{answer.end}")
     if answer.kind == "span":

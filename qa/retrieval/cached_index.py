@@ -1,8 +1,9 @@
-"""Persisted dense index: chunks + FAISS inner-product vectors + a manifest that says what built them.
+"""Persisted index: chunks + FAISS inner-product vectors + each chunk's keyword tokens (jieba,
+what BM25 is built from without segmenting the text again) + a manifest that says what built them.
 
-Files in the index folder: ``chunks.jsonl``, ``vectors.faiss``, ``manifest.json``.
+Files in the index folder: ``chunks.jsonl``, ``vectors.faiss``, ``tokens.jsonl``, ``manifest.json``.
 The manifest records the corpus hash, chunk settings, model id/hash, library
-versions and the SHA-256 of the two data files. Loading recomputes all of it; any
+versions and the SHA-256 of the three data files. Loading recomputes all of it; any
 difference (a changed corpus or setting, a truncated or corrupt file) rebuilds the
 index. Each file is written to a temporary name and renamed; the manifest last.
 """
@@ -23,18 +24,20 @@ from qa.ingest.chunks import CHUNK_OVERLAP, CHUNK_SIZE, Chunk, split_documents
 from qa.ingest.corpus import BUNDLED_ARTICLE, Document, corpus_hash
 from qa.encoders.embedder import Embedder
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the keyword tokens are kept with the index
 REPO_INDEX = Path(__file__).resolve().parents[2] / "index"  # committed, read-only; absent in a wheel install
-LIBRARIES = ("faiss-cpu", "onnxruntime", "torch", "transformers", "langchain-text-splitters")  # torch and transformers export the e5 graph
+LIBRARIES = ("faiss-cpu", "onnxruntime", "torch", "transformers", "langchain-text-splitters", "jieba")  # torch and transformers export the e5 graph; jieba segments the keywords
+DATA_FILES = ("chunks.jsonl", "vectors.faiss", "tokens.jsonl")
 
 
 @dataclass
 class DenseIndex:
-    """Chunks and their FAISS index (row i of the index is ``chunks[i]``)."""
+    """Chunks, their FAISS index (row i of the index is ``chunks[i]``) and their keyword tokens."""
 
     chunks: list[Chunk]
     faiss_index: object
     rebuilt: bool
+    tokens: list[list[str]] | None = None
 
     def search(self, query_vector: np.ndarray, depth: int) -> tuple[np.ndarray, np.ndarray]:
         """Top ``depth`` (chunk indices, cosine scores) for one normalised query vector."""
@@ -84,36 +87,42 @@ def _load(folder: Path, expected: dict) -> DenseIndex | None:
     files = manifest.pop("files", {})
     if manifest != expected:
         return None
-    if any(_sha256(folder / name) != digest for name, digest in files.items()) or len(files) != 2:
+    if sorted(files) != sorted(DATA_FILES) or any(_sha256(folder / name) != digest for name, digest in files.items()):
         return None
     try:
         rows = (folder / "chunks.jsonl").read_text(encoding="utf-8").splitlines()
         chunks = [Chunk(**json.loads(row)) for row in rows]
         index = faiss.read_index(str(folder / "vectors.faiss"))
+        tokens = [json.loads(row) for row in (folder / "tokens.jsonl").read_text(encoding="utf-8").splitlines()]
     except (OSError, ValueError, TypeError, RuntimeError):
         return None
-    if index.ntotal != len(chunks):
+    if index.ntotal != len(chunks) or len(tokens) != len(chunks):
         return None
-    return DenseIndex(chunks, index, rebuilt=False)
+    return DenseIndex(chunks, index, rebuilt=False, tokens=tokens)
 
 
 def build(folder: Path, documents: list[Document], chunk_size: int, chunk_overlap: int, embedder: Embedder, manifest: dict) -> DenseIndex:
-    """Chunk, embed (with a progress bar) and write the index files atomically."""
+    """Chunk, embed (with a progress bar), segment the keywords and write the index files atomically."""
     import faiss
 
     from qa.retrieval.stores.memory import faiss_index
+    from qa.text.segment import tokenize
 
     chunks = split_documents(documents, chunk_size, chunk_overlap)
     print(f"building index of {len(chunks)} chunks in {folder}", file=sys.stderr)
     index = faiss_index(embedder.passages([c.text for c in chunks], progress=True))
+    tokens = [tokenize(c.text) for c in chunks]
     folder.mkdir(parents=True, exist_ok=True)
-    chunk_bytes = "".join(json.dumps(asdict(c), ensure_ascii=False) + "\n" for c in chunks).encode("utf-8")
-    faiss_bytes = faiss.serialize_index(index).tobytes()
-    write_atomic(folder / "chunks.jsonl", chunk_bytes)
-    write_atomic(folder / "vectors.faiss", faiss_bytes)
-    files = {name: hashlib.sha256(data).hexdigest() for name, data in (("chunks.jsonl", chunk_bytes), ("vectors.faiss", faiss_bytes))}
+    data = {
+        "chunks.jsonl": "".join(json.dumps(asdict(c), ensure_ascii=False) + "\n" for c in chunks).encode("utf-8"),
+        "vectors.faiss": faiss.serialize_index(index).tobytes(),
+        "tokens.jsonl": "".join(json.dumps(t, ensure_ascii=False) + "\n" for t in tokens).encode("utf-8"),
+    }
+    for name, raw in data.items():
+        write_atomic(folder / name, raw)
+    files = {name: hashlib.sha256(raw).hexdigest() for name, raw in data.items()}
     write_atomic(folder / "manifest.json", json.dumps({**manifest, "files": files}, ensure_ascii=False, indent=2).encode("utf-8"))
-    return DenseIndex(chunks, index, rebuilt=True)
+    return DenseIndex(chunks, index, rebuilt=True, tokens=tokens)
 
 
 def load_cached(documents: list[Document], chunk_size: int, chunk_overlap: int, embedder: Embedder) -> DenseIndex | None:

@@ -57,7 +57,7 @@ class Retriever:
 
             documents = documents or load_corpus(corpus)
             self.index = load_or_build(documents, chunk_size, chunk_overlap, self.embedder, index_dir)
-            store = MemoryStore(documents, self.index.chunks, self.index.faiss_index)
+            store = MemoryStore(documents, self.index.chunks, self.index.faiss_index, self.index.tokens)
         self.store: Store = store
 
     def warm_up(self) -> threading.Thread:

@@ -65,7 +65,7 @@ class Indexer:
         cached = load_cached(documents, *settings, self.embedder)
         if cached:
             self._share(shared, documents[0], cached)
-            return Retriever(store=MemoryStore(documents, cached.chunks, cached.faiss_index), embedder=self.embedder), None
+            return Retriever(store=MemoryStore(documents, cached.chunks, cached.faiss_index, cached.tokens), embedder=self.embedder), None
         store = MemoryStore(documents, chunks)
         store.bm25  # the keyword index, now: the first question must not wait for it
         return Retriever(store=store, embedder=self.embedder), self.worker.submit(self._dense, store, documents, shared)

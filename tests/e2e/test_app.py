@@ -73,12 +73,15 @@ def test_answer_endpoint_returns_the_json_object(app_url, article):
     client = Client(app_url, verbose=False)
     data = client.predict(QUESTION, "", api_name="/answer")
     assert list(data)[:8] == ["question", "answer", "confidence", "doc_id", "start", "end", "evidence", "passages"]
-    assert data["answer"] == "100万辆" and article[data["start"] : data["end"]] == "100万辆" and data["doc_id"] == "article.txt"
+    assert data["answer"] == "100万辆" and article[data["start"] : data["end"]] == "100万辆" and data["doc_id"] == "article.txt" and data["grade"] == "sure"
     own = client.predict(OWN_QUESTION, OWN_TEXT, api_name="/answer")
     assert own["answer"] == "12座" and OWN_TEXT[own["start"] : own["end"]] == own["answer"]
     other = client.predict(QUESTION, OWN_TEXT, api_name="/answer")
-    assert other["answer"] == "" and other["abstained_because"] == "no_passage"  # that text alone: it says nothing of 长安汽车
-    assert list(other)[-5:] == ["abstained_because", "guess", "phrase", "rules", "page"] and data["rules"] == []
+    assert other["answer"] == "" and other["abstained_because"] == "no_passage" and other["grade"] == "none"  # that text alone: it says nothing of 长安汽车
+    assert list(other)[-6:] == ["abstained_because", "guess", "phrase", "rules", "page", "grade"] and data["rules"] == []
+    unsure = client.predict("重庆信息与智慧医学研究院的院长是谁？", "", api_name="/answer")  # the article does not say: shown, marked unsure
+    assert unsure["grade"] == "unsure" and unsure["answer"] and unsure["abstained_because"] is None
+    assert client.predict("重庆信息与智慧医学研究院的院长是谁？", api_name="/ask") == unsure["answer"]  # /ask: the shown answer
     bad = client.predict(QUESTION, "x" * 200_001, api_name="/answer")
     assert bad["answer"] == "" and "over the limit" in bad["error"]
     earlier = [["璧山的生物制造中试平台是什么时候开工的？", "2025年11月"]]
@@ -153,13 +156,25 @@ def test_chat_in_a_real_browser(app_url, browser, screenshot_dir):
     page.screenshot(path=str(screenshot_dir / "follow-up.png"), full_page=True)
 
     # an abstention says why; with the box ticked it also shows the withheld guess, marked as unsure
-    unsure = "重庆信息与智慧医学研究院的院长是谁？"
-    plain = ask(page, unsure, 7)
+    withheld = "埃菲尔铁塔有多高？"
+    plain = ask(page, withheld, 7)
     expect(plain).to_contain_text("文章中没有找到这个问题的答案")
     expect(plain).not_to_contain_text("最可能的答案")
     page.locator("#show-guess input").check()
-    guessed = ask(page, unsure, 8)
+    guessed = ask(page, withheld, 8)
     expect(guessed).to_contain_text("最可能的答案，但不确定")
+
+    # an unsure answer is shown marked as such, in words and in its own colour, here and in the full text
+    unsure = ask(page, "重庆信息与智慧医学研究院的院长是谁？", 9)
+    expect(unsure).to_contain_text("【不确定】可能是")
+    expect(unsure).to_contain_text("请对照原文核实")
+    expect(unsure.locator(".unsure-answer")).to_have_count(1)
+    expect(page.locator("#chat .bot").first).not_to_contain_text("不确定")  # 100万辆: sure
+    latest = page.locator("#doc-view mark.latest")
+    expect(latest).to_have_class("latest unsure")
+    colour = latest.evaluate("m => getComputedStyle(m).backgroundColor")
+    earlier = page.locator("#doc-view mark:not(.latest)").first.evaluate("m => getComputedStyle(m).backgroundColor")
+    assert colour == "rgb(96, 165, 250)" and earlier == "rgb(253, 230, 138)"  # the unsure blue, the sure answers' yellow
     assert page.locator(".toast-body").count() == 0
     page.close()
 
@@ -235,3 +250,25 @@ def test_a_pdf_answer_is_shown_marked_on_its_page(app_url, browser, tmp_path, sc
     assert figure.locator("img").evaluate("img => img.naturalWidth") > 500
     page.screenshot(path=str(screenshot_dir / "pdf-answer.png"), full_page=True)
     context.close()
+
+
+@pytest.mark.browser
+@needs_chromium
+def test_a_session_indexes_one_text_at_a_time(app_url, browser):
+    """A long text answers from keywords while its dense side is embedded in the background;
+    another text from the same session meanwhile gets a clear message and changes nothing."""
+    from playwright.sync_api import expect
+
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(app_url)
+    page.locator("#own-text").get_by_text("换一篇文章").click()
+    long_text = "".join(f"第{i}号仓库位于北碚区第{i % 97}街，存放第{i}批零件，共{i * 7}箱。" for i in range(2_500))  # ~80,000 characters
+    page.locator("#paste textarea").fill(long_text)
+    page.locator("#use-document").click()
+    status = page.locator("#doc-status")
+    expect(status).to_contain_text("语义索引建立中", timeout=120_000)
+    page.locator("#paste textarea").fill(long_text.replace("仓库", "车库"))
+    page.locator("#use-document").click()
+    expect(status).to_contain_text("上一篇文本还在建立索引", timeout=60_000)
+    expect(status).to_contain_text("粘贴的文本")  # the first text is still the one answered from
+    page.close()

@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -84,8 +85,8 @@ def test_cli_ask_json_keys_and_errors():
     result = run_cli("ask", QUESTION, "--json")
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
-    assert list(data) == ["question", "answer", "confidence", "doc_id", "start", "end", "evidence", "passages", "kind", "understood_as", "keywords_only", "abstained_because", "guess", "phrase", "rules", "page"]
-    assert data["answer"] == "100万辆" and data["abstained_because"] is None and data["guess"] is None and data["phrase"] is None and data["page"] is None
+    assert list(data) == ["question", "answer", "confidence", "doc_id", "start", "end", "evidence", "passages", "kind", "understood_as", "keywords_only", "abstained_because", "guess", "phrase", "rules", "page", "grade"]
+    assert data["answer"] == "100万辆" and data["grade"] == "sure" and data["abstained_because"] is None and data["guess"] is None and data["phrase"] is None and data["page"] is None
     for bad in ("", "x" * (LIMIT + 1)):
         result = run_cli("ask", bad)
         assert result.returncode == 2 and "Traceback" not in result.stderr and result.stderr.strip()
@@ -183,10 +184,12 @@ def test_chat_keeps_the_conversation_and_reads_piped_questions():
     assert first["answer"] == "2025年11月"
     assert follow["answer"] == "6.25亿元" and follow["question"] == "它的投資是多少？"  # Traditional input, history kept
     assert "问题太长" in out.stderr and "Traceback" not in out.stderr
-    plain = subprocess.run([sys.executable, "-m", "qa", "chat"], input="它的投资是多少？\n:guess\n重庆信息与智慧医学研究院的院长是谁？\n:guess\n", capture_output=True, text=True, env=env, cwd=ROOT, timeout=300)
-    assert plain.returncode == 0 and plain.stdout.startswith("问：它的投资是多少？\n") and "答案：" in plain.stdout
-    answered, abstained = plain.stdout.split("问：重庆信息与智慧医学研究院")
+    asked = "长安汽车新能源汽车年销量突破了多少？\n:guess\n埃菲尔铁塔有多高？\n:guess\n重庆信息与智慧医学研究院的院长是谁？\n"
+    plain = subprocess.run([sys.executable, "-m", "qa", "chat"], input=asked, capture_output=True, text=True, env=env, cwd=ROOT, timeout=300)
+    assert plain.returncode == 0 and plain.stdout.startswith("问：长安汽车新能源汽车年销量突破了多少？\n答案：100万辆")
+    answered, abstained, unsure = re.split("问：埃菲尔铁塔|问：重庆信息与智慧医学研究院", plain.stdout)
     assert "没有要猜的" in answered and "文章中没有找到这个问题的答案：" in abstained and "最可能的答案，但不确定：" in abstained
+    assert "答案（不确定）：可能是 " in unsure and "请对照原文核实" in unsure  # shown, marked
 
 
 @pytest.mark.milvus

@@ -32,11 +32,20 @@ def test_more_real_questions(assistant, article, question, expected):
 
 
 def test_abstains_when_the_article_does_not_say(assistant):
-    answer = assistant.ask("重庆信息与智慧医学研究院的院长是谁？")
-    assert answer.answer == "" and answer.message.startswith(ABSTAIN_MESSAGE)
+    answer = assistant.ask("重庆全市现在有多少家新型研发机构？")  # it never gives the number
+    assert answer.answer == "" and answer.grade == "none" and ABSTAIN_MESSAGE in answer.message and answer.message.startswith("文章中")
     assert answer.message.endswith(ABSTAIN_REASONS[answer.abstained_because]) and answer.abstained_because != "no_passage"
     assert answer.passages  # the closest passages are still shown
-    assert answer.to_json()["answer"] == "" and answer.to_json()["abstained_because"] == answer.abstained_because
+    data = answer.to_json()
+    assert data["answer"] == "" and data["grade"] == "none" and data["abstained_because"] == answer.abstained_because
+
+
+def test_a_self_contained_question_is_sure_and_an_unanswerable_one_is_not(assistant):
+    sure = assistant.ask(QUESTION)
+    assert (sure.grade, sure.answer, sure.to_json()["grade"]) == ("sure", "100万辆", "sure") and not sure.unsure
+    unanswerable = assistant.ask("重庆信息与智慧医学研究院的院长是谁？")  # the article names a vice-president of another institute
+    assert unanswerable.grade != "sure" and assistant.policy.abstain_below <= unanswerable.confidence < assistant.policy.sure_from
+    assert unanswerable.unsure and unanswerable.answer and unanswerable.evidence and unanswerable.abstained_because == ""  # shown, marked
 
 
 def test_an_unsure_answer_is_withheld_and_kept_as_the_guess(assistant):
@@ -67,12 +76,11 @@ def test_odd_questions_never_crash(assistant, question):
 
 
 def test_threshold_is_a_per_call_override(assistant):
-    question = "重庆信息与智慧医学研究院的院长是谁？"  # not in the article
+    question = "重庆信息与智慧医学研究院的院长是谁？"  # not in the article: graded unsure
     shipped = assistant.abstain_below
-    unsure = assistant.ask(question, abstain_below=0.0)  # evaluation's view: the best span, whatever its confidence
-    assert unsure.answer and 0 < unsure.confidence < shipped and unsure.signals is not None
-    assert assistant.abstain_below == shipped and assistant.ask(question).abstained  # nothing was overwritten
-
+    withheld = assistant.ask(question, abstain_below=0.9)
+    assert withheld.grade == "none" and withheld.abstained_because == "unsure" and withheld.guess.answer
+    assert assistant.abstain_below == shipped and assistant.ask(question).grade == "unsure"  # nothing was overwritten
 
 
 @pytest.mark.parametrize(
@@ -88,7 +96,7 @@ def test_how_many_questions_need_a_numeral(question, answer, fits):
 
 def test_how_many_question_without_a_number_in_the_article_abstains(assistant):
     answer = assistant.ask("重庆全市现在有多少家新型研发机构？")
-    assert answer.abstained and answer.message.startswith(ABSTAIN_MESSAGE) and answer.passages
+    assert answer.abstained and ABSTAIN_MESSAGE in answer.message and answer.passages
 
 
 def test_assistant_is_composed_of_the_stages_it_is_given(assistant):
@@ -109,7 +117,7 @@ def test_chunks_are_read_one_at_a_time_until_one_settles_it(assistant, monkeypat
     monkeypatch.setattr(assistant.reader, "run_batch", lambda items, **kw: chunks_per_reading.append(sum(len(c) for _, c in items)) or run_batch(items, **kw))
     assert assistant.ask(QUESTION).answer == "100万辆" and chunks_per_reading == [1]  # the first chunk is decisive
     chunks_per_reading.clear()
-    assert assistant.ask("重庆信息与智慧医学研究院的院长是谁？").abstained and chunks_per_reading == [1, 1, 1]  # none is
+    assert assistant.ask("重庆信息与智慧医学研究院的院长是谁？").grade != "sure" and chunks_per_reading == [1, 1, 1]  # none is
     chunks_per_reading.clear()
     together = Assistant(assistant.retriever, assistant.reader, decisive=None)
     assert together.ask(QUESTION).answer == "100万辆" and chunks_per_reading == [3]
@@ -130,7 +138,9 @@ def test_calibration_is_read_from_the_shipped_file(assistant):
     from qa.answering.calibration import CALIBRATION_FILE
 
     data = json.loads(CALIBRATION_FILE.read_text(encoding="utf-8"))
-    assert assistant.abstain_below == data["abstain_below"] and data["fitted_on"] and data["date"]
+    grades = data["grades"]
+    assert (assistant.policy.sure_from, assistant.abstain_below, assistant.calibration.no_answer_margin) == (grades["sure_from"], grades["unsure_from"], grades["no_answer_margin"])
+    assert data["fitted_on"] and data["date"] and data["grades_fitted"]["on"]
     assert assistant.calibration.weights == data["weights"] and assistant.calibration.bias == data["bias"]
 
 
@@ -234,7 +244,7 @@ def test_questions_asked_together_get_the_answers_they_get_alone(assistant):
     assert len(together) == len(questions) and any(a.abstained for a in together)
     for question, answer in zip(questions, together):
         alone = assistant.ask(question)
-        assert (answer.answer, answer.start, answer.kind, answer.abstained_because) == (alone.answer, alone.start, alone.kind, alone.abstained_because), question
+        assert (answer.answer, answer.start, answer.kind, answer.grade, answer.abstained_because) == (alone.answer, alone.start, alone.kind, alone.grade, alone.abstained_because), question
     with pytest.raises(ValueError):
         assistant.ask_batch(["长安汽车的销量？", " "])
 

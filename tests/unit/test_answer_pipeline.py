@@ -147,3 +147,29 @@ def test_the_question_check_and_its_script():
     for bad in ("", "   ", "x" * 21, None):
         with pytest.raises(ValueError):
             check_question(bad, 20)
+
+
+def test_the_pipeline_grades_each_answer_and_names_where_it_looked():
+    graded = Calibration({"margin": 1.0}, bias=0.0, abstain_below=0.2, sure_from=0.6, no_answer_margin=-3.0)
+    text = "全市产业创新综合体总数达18家。"
+    hits = [Hit(text, "doc", 0, 0, len(text), 0.0, 1, 1)]
+
+    def graded_answer(margin: float, where: str = "文章") -> Answer:
+        p = AnswerPipeline(AnswerPolicy.load(graded), NamingReader(), 150, 0.5, where)
+        question = "全市产业创新综合体有多少家？"
+        return p.answer(question, question, p.judge(question, [span(text, "18家", margin)], hits), hits, lambda _: text, None, {})
+
+    sure, unsure, low, unanswered = graded_answer(2.0), graded_answer(0.0), graded_answer(-1.5), graded_answer(-3.5, "资料库")
+    assert (sure.grade, sure.answer, sure.unsure) == ("sure", "18家", False)
+    assert (unsure.grade, unsure.answer, unsure.unsure, unsure.abstained_because, unsure.guess) == ("unsure", "18家", True, "", None)
+    assert unsure.to_json()["grade"] == "unsure" and unsure.to_json()["answer"] == "18家"
+    assert (low.grade, low.answer, low.abstained_because, low.guess.answer) == ("none", "", "not_answered", "18家")
+    assert low.message == "文章中没有找到这个问题的答案：找到的段落没有回答这个问题" and low.to_json()["grade"] == "none"
+    assert unanswered.grade == "none" and unanswered.message.startswith("资料库中没有找到")
+
+
+def test_replies_name_what_they_read():
+    from qa.answering.abstention import place
+
+    assert place(["article.txt"], False) == "文章" and place(["my.pdf"], False) == "文本"
+    assert place(["a.txt", "b.txt"], False) == place(["article.txt"], True) == "资料库"

@@ -23,10 +23,44 @@ def test_the_first_admissible_span_is_judged_in_its_own_passage():
 
 def test_the_threshold_and_its_per_call_override():
     policy = AnswerPolicy.load(CALIBRATION)
-    unsure = policy.judge("是什么？", [Span("综合体", 1, 4, 7, -1.0)], PASSAGES)
-    assert policy.abstain_below == 0.5 and not policy.answers(unsure)
-    assert policy.answers(unsure, abstain_below=0.0) and not policy.answers(None, abstain_below=0.0)
-    assert AnswerPolicy.load(CALIBRATION, abstain_below=0.1).answers(unsure)
+    unsure = policy.judge("是什么？", [Span("综合体", 1, 4, 7, -1.0)], PASSAGES)  # confidence 0.27
+    assert policy.abstain_below == 0.5 and policy.grade(unsure) == "none"
+    assert policy.grade(unsure, abstain_below=0.0) == "unsure" and policy.grade(None, abstain_below=0.0) == "none"
+    assert AnswerPolicy.load(CALIBRATION, abstain_below=0.1).grade(unsure) == "unsure"
+
+
+GRADED = Calibration({"margin": 1.0}, bias=0.0, abstain_below=0.2, sure_from=0.6, no_answer_margin=-3.0)
+
+
+@pytest.mark.parametrize(("margin", "grade"), [
+    (2.0, "sure"),  # confidence 0.88
+    (0.41, "sure"),  # 0.601: just at sure_from
+    (0.0, "unsure"),  # 0.5
+    (-1.3, "unsure"),  # 0.214
+    (-1.5, "none"),  # 0.182: below the lower threshold
+    (-3.5, "none"),  # the reader rates "no answer" clearly above the span
+])
+def test_two_thresholds_grade_the_confidence(margin, grade):
+    policy = AnswerPolicy.load(GRADED)
+    judged = policy.judge("是什么？", [Span("综合体", 1, 4, 7, margin)], PASSAGES)
+    assert policy.grade(judged) == grade
+    assert policy.grade(None) == "none"
+
+
+def test_a_per_call_lower_threshold_never_lowers_sure_and_never_lifts_a_clear_no_answer():
+    policy = AnswerPolicy.load(GRADED)
+    middling = policy.judge("是什么？", [Span("综合体", 1, 4, 7, 0.0)], PASSAGES)  # 0.5
+    assert policy.grade(middling, abstain_below=0.0) == "unsure"  # sure still needs 0.6
+    assert policy.grade(middling, abstain_below=0.7) == "none"  # a stricter call withholds it
+    assert policy.grade(policy.judge("是什么？", [Span("综合体", 1, 4, 7, 0.9)], PASSAGES), abstain_below=0.7) == "sure"  # 0.71
+    assert policy.grade(policy.judge("是什么？", [Span("综合体", 1, 4, 7, -4.0)], PASSAGES), abstain_below=0.0) == "none"
+
+
+def test_the_calibration_file_carries_the_grades(tmp_path):
+    path = tmp_path / "calibration.json"
+    path.write_text('{"weights": {"margin": 1.0}, "bias": 0.0, "grades": {"sure_from": 0.6, "unsure_from": 0.2, "no_answer_margin": -3.0}}')
+    loaded = Calibration.load(path)
+    assert (loaded.sure_from, loaded.abstain_below, loaded.no_answer_margin) == (0.6, 0.2, -3.0)
 
 
 def test_retrieval_ranks_and_length_reach_the_confidence():
@@ -47,7 +81,7 @@ def test_retrieval_ranks_and_length_reach_the_confidence():
 
 def test_a_calibration_file_with_an_unknown_feature_is_refused(tmp_path):
     path = tmp_path / "calibration.json"
-    path.write_text('{"weights": {"margin": 1.0, "colour": 2.0}, "bias": 0.0, "abstain_below": 0.5}')
+    path.write_text('{"weights": {"margin": 1.0, "colour": 2.0}, "bias": 0.0, "grades": {"sure_from": 0.5, "unsure_from": 0.5, "no_answer_margin": -9}}')
     with pytest.raises(ValueError, match="colour"):
         Calibration.load(path)
 

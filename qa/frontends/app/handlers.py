@@ -19,7 +19,8 @@ from qa.conversation.question import check_question
 from qa.frontends.app.page_image import page_figure
 from qa.frontends.app.render import document_html, document_status, passages_html, reply_markdown, store_label
 from qa.assistant import Assistant
-from qa.frontends.assistants import DocumentAssistants
+from qa.frontends.assistants import Busy, DocumentAssistants
+from qa.frontends.service import RETRY_AFTER
 from qa.conversation.follow_ups import as_turns
 from qa.ingest.corpus import (
     MAX_FILE_BYTES,
@@ -69,7 +70,7 @@ class Handlers:
             anchors.setdefault(c.doc_id, set()).add(c.start)
         documents = self.documents(current, [m[0] for m in marks])
         latest = next((d for d in documents if marks and d.doc_id == marks[-1][0]), None)
-        figure = page_figure(latest, *marks[-1][1:]) if latest is not None else ""  # a PDF answer on its page
+        figure = page_figure(latest, *marks[-1][1:3]) if latest is not None else ""  # a PDF answer on its page
         return figure + document_html(documents, [tuple(m) for m in marks], anchors)
 
     def status(self, key: str | None) -> str:
@@ -96,7 +97,7 @@ class Handlers:
             documents = self.documents(current, [answer.doc_id, *(h.doc_id for h in answer.passages)])
             text, passages = reply_markdown(answer, documents, show_guess), passages_html(answer, documents)
             if not answer.abstained:
-                marks.append((answer.doc_id, answer.start, answer.end))
+                marks.append((answer.doc_id, answer.start, answer.end, answer.grade))
         except ValueError:
             if len(question) > self.max_question_chars:
                 text = f"问题太长了（{len(question)} 个字），请精简到 {self.max_question_chars} 字以内再问。"
@@ -119,9 +120,10 @@ class Handlers:
             raise CorpusError(f"{path.name}: only {' / '.join(SUFFIXES)} files can be used")
         return parse_document(path.read_bytes(), path.name, max_chars=self.max_document_chars, source=str(path))
 
-    def use_document(self, pasted: str, upload: str | None, key: str | None, marks: list, progress=gr.Progress(track_tqdm=True)):
-        """Index the uploaded file (or else the pasted text) for this session; a bad one changes
-        nothing but the status line. The file box is emptied either way, ready for the next."""
+    def use_document(self, pasted: str, upload: str | None, key: str | None, marks: list, request: gr.Request, progress=gr.Progress(track_tqdm=True)):
+        """Index the uploaded file (or else the pasted text) for this session; a bad one, or one
+        sent while this session's last text is still being indexed (or the indexing queue is
+        full), changes nothing but the status line. The file box is emptied either way."""
         try:
             if upload:
                 document = self.read_upload(upload)
@@ -130,9 +132,12 @@ class Handlers:
             else:
                 raise CorpusError(f"请先粘贴文本或选择一个 {' / '.join(SUFFIXES)} 文件")
             progress(0, desc="正在切分并建立索引…")
-            new_key = self.library.add(document)
+            new_key = self.library.add(document, client=f"session:{getattr(request, 'session_hash', None) or id(request)}")
         except CorpusError as error:
             status = f"⚠️ 无法使用这篇文章：{html.escape(str(error))}。当前文章不变。\n\n" + self.status(key)
+            return key, marks, status, gr.update(), gr.update(), None, gr.update()
+        except Busy:
+            status = f"⚠️ 上一篇文本还在建立索引（或正在建立索引的人太多），请约 {RETRY_AFTER} 秒后再试。当前文章不变。\n\n" + self.status(key)
             return key, marks, status, gr.update(), gr.update(), None, gr.update()
         return new_key, [], self.status(new_key), self.view(new_key, []), [], None, []
 
@@ -166,4 +171,4 @@ class Handlers:
             with self.model_lock:
                 return target.ask(check_question(question or "", self.max_question_chars), history=as_turns(history)).to_json()
         except ValueError as error:  # CorpusError is one
-            return {"question": question, "answer": "", "confidence": 0.0, "doc_id": None, "start": None, "end": None, "evidence": "", "passages": [], "error": str(error)}
+            return {"question": question, "answer": "", "confidence": 0.0, "doc_id": None, "start": None, "end": None, "evidence": "", "passages": [], "grade": "none", "error": str(error)}

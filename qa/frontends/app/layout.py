@@ -40,6 +40,8 @@ CSS = """
 #doc-view .page-image { margin: 0 0 8px; } #doc-view .page-image img { max-width: 100%; border: 1px solid #ddd; }
 #doc-view .doc-scroll p.h1, #doc-view .doc-scroll p.h2 { font-size: 1.15em; }
 #doc-view mark { background: #fde68a; } #doc-view mark.latest { background: #f59e0b; }
+#doc-view mark.unsure { background: #bfdbfe; } #doc-view mark.latest.unsure { background: #60a5fa; }
+.unsure-answer { color: #1d4ed8; } mark.unsure { background: #bfdbfe; }
 [data-jump] { cursor: pointer; color: #2563eb; }
 """
 
@@ -79,16 +81,17 @@ def build_app(assistant: Assistant, max_document_chars: int, library=None, readi
                     clear = gr.Button("清空对话")
                 if bundled:  # examples the corpus can answer: the article's (none for another corpus)
                     gr.Examples(EXAMPLES, inputs=box, label="示例问题")
-                with gr.Accordion("换一篇文章（粘贴或上传）", open=False, elem_id="own-text"):
+                thing = "文章" if bundled else "文本"  # the words fit what the page answers from
+                with gr.Accordion(f"换一篇{thing}（粘贴或上传）", open=False, elem_id="own-text"):
                     pasted = gr.Textbox(label="粘贴文本", lines=6, elem_id="paste")
                     upload = gr.File(label=f"或上传 {' / '.join(SUFFIXES)} 文件（最多 {max_document_chars:,} 字）", file_types=file_types, type="filepath", elem_id="upload")
                     with gr.Row():
-                        use = gr.Button("使用这篇文章", variant="primary", elem_id="use-document")
-                        back = gr.Button("回到默认文章", elem_id="use-default")
+                        use = gr.Button(f"使用这篇{thing}", variant="primary", elem_id="use-document")
+                        back = gr.Button("回到默认文章" if bundled else "回到默认资料库", elem_id="use-default")
             with gr.Column(scale=2):
                 status = gr.Markdown(handlers.status(None), elem_id="doc-status")
                 top_k = gr.Slider(1, 8, value=assistant.k, step=1, label="检索段落数（top-k）")
-                show_guess = gr.Checkbox(False, label="没把握时也显示最可能的答案（标明不确定）", elem_id="show-guess")
+                show_guess = gr.Checkbox(False, label="没有答案时也显示最可能的猜测（标明不确定）", elem_id="show-guess")
                 with gr.Tab("全文"):
                     article = gr.HTML(handlers.view(None, []), elem_id="doc-view")
                 with gr.Tab("检索到的段落"):

@@ -7,7 +7,7 @@ import html
 import re
 from pathlib import Path
 
-from qa.answering.abstention import MESSAGE as ABSTAIN_MESSAGE
+from qa.answering.abstention import UNSURE_LABEL, UNSURE_NOTE
 from qa.types import Answer
 from qa.ingest.corpus import Document
 
@@ -18,10 +18,11 @@ KEYWORDS_ONLY_NOTE = "这篇文章的语义索引还在建立，这个回答只�
 
 
 def highlighted_evidence(answer: Answer) -> str:
-    """The evidence sentence as HTML with the answer span marked."""
+    """The evidence sentence as HTML with the answer span marked (in the unsure colour for an unsure answer)."""
     at = answer.start - answer.evidence_start
     before, span, after = answer.evidence[:at], answer.evidence[at : at + len(answer.answer)], answer.evidence[at + len(answer.answer) :]
-    return f"{html.escape(before)}<mark>{html.escape(span)}</mark>{html.escape(after)}"
+    tag = '<mark class="unsure" title="不确定">' if answer.unsure else "<mark>"
+    return f"{html.escape(before)}{tag}{html.escape(span)}</mark>{html.escape(after)}"
 
 
 def anchor(doc_index: int, offset: int) -> str:
@@ -42,9 +43,10 @@ def passages_html(answer: Answer, documents: list[Document]) -> str:
 
 
 def reply_markdown(answer: Answer, documents: list[Document], show_guess: bool = False) -> str:
-    """The chat's reply: the answer in bold (a sentence answer is its own evidence), where it
-    stands, the confidence; how a follow-up question was understood; or the abstention, why,
-    the withheld best guess marked as unsure (``show_guess``) and the closest passages."""
+    """The chat's reply: the answer in bold (an ``unsure`` one marked 【不确定】可能是, with a hint
+    to check it; a sentence answer is its own evidence), where it stands, the confidence; how a
+    follow-up question was understood; or the abstention, why, the withheld best guess marked
+    as unsure (``show_guess``) and the closest passages."""
     index = {d.doc_id: i for i, d in enumerate(documents)}
     understood = f"<small>理解为：{html.escape(answer.understood_as)}</small>\n\n" if answer.understood_as else ""
     if answer.keywords_only:
@@ -55,11 +57,14 @@ def reply_markdown(answer: Answer, documents: list[Document], show_guess: bool =
         if show_guess and answer.guess:
             g = answer.guess
             guess = f"{GUESS_LABEL}（置信度 {g.confidence:.0%}）：**{html.escape(g.answer)}**，见 `{g.doc_id}` 字符 {g.start}–{g.end}\n\n"
-        return f"{understood}{html.escape(answer.message or ABSTAIN_MESSAGE)}。\n\n{guess}最接近的段落：\n{closest}"
+        return f"{understood}{html.escape(answer.message)}。\n\n{guess}最接近的段落：\n{closest}"
     jump = f' · <a data-jump="{anchor(index[answer.doc_id], answer.start)}" href="#">在全文中查看</a>' if answer.doc_id in index else ""
     evidence = "" if answer.kind == "sentence" else f"依据：{highlighted_evidence(answer)}\n\n"
+    shown = f"**{html.escape(answer.answer)}**"
+    if answer.unsure:  # in words as well as colour
+        shown = f'<span class="unsure-answer">【不确定】{UNSURE_LABEL} {shown}</span>\n\n<small>{UNSURE_NOTE}</small>'
     return (
-        f"{understood}**{html.escape(answer.answer)}**\n\n"
+        f"{understood}{shown}\n\n"
         f"{evidence}"
         f"来源：`{answer.doc_id}`{f' 第 {answer.page} 页' if answer.page else ''} 字符 {answer.start}–{answer.end} · 置信度 {answer.confidence:.0%}{jump}"
     )
@@ -71,16 +76,17 @@ def headings(text: str) -> dict[int, tuple[int, int]]:
     return {m.start(): (len(m.group(1)), m.end() - m.start()) for m in HEADING.finditer(text)}
 
 
-def document_html(documents: list[Document], marks: list[tuple[str, int, int]], anchors: dict[str, set[int]]) -> str:
+def document_html(documents: list[Document], marks: list[tuple], anchors: dict[str, set[int]]) -> str:
     """Every document, paragraphs as in the source and Markdown headings as headings, answers
-    ``marks`` (doc_id, start, end) highlighted (the last one as ``latest``), and an empty anchor
-    at each offset in ``anchors``."""
+    ``marks`` (doc_id, start, end[, grade]) highlighted (the last one as ``latest``, an
+    ``unsure`` one in its own colour), and an empty anchor at each offset in ``anchors``."""
     if not documents:
         return '<div class="doc-scroll"><p>提问后，这里显示回答所在的文本，答案在文中标出。</p></div>'
     parts = ['<div class="doc-scroll">']
-    latest = marks[-1] if marks else None
+    latest = tuple(marks[-1][:3]) if marks else None
+    unsure = {tuple(m[:3]) for m in marks if tuple(m[3:]) == ("unsure",)}
     for d, doc in enumerate(documents):
-        ends = {s: e for s, e in sorted({(s, e) for doc_id, s, e in marks if doc_id == doc.doc_id})}
+        ends = {s: e for s, e in sorted({(m[1], m[2]) for m in marks if m[0] == doc.doc_id})}
         points = set(anchors.get(doc.doc_id, ())) | set(ends)
         if len(documents) > 1:
             parts.append(f"<h4>{html.escape(doc.doc_id)}</h4>")
@@ -99,7 +105,8 @@ def document_html(documents: list[Document], marks: list[tuple[str, int, int]], 
             if i in points:
                 parts.append(f'<span id="{anchor(d, i)}"></span>')
             if i in ends and not tag:
-                tag = '<mark class="latest">' if latest == (doc.doc_id, i, ends[i]) else "<mark>"
+                classes = " ".join(c for c, on in (("latest", latest == (doc.doc_id, i, ends[i])), ("unsure", (doc.doc_id, i, ends[i]) in unsure)) if on)
+                tag = (f'<mark class="{classes}"' + (' title="不确定"' if "unsure" in classes else "") + ">") if classes else "<mark>"
                 until = ends[i]
                 parts.append(tag)
             if ch == "\n":  # a paragraph break closes the mark and reopens it after (unless it ends there)
