@@ -24,4 +24,4 @@ test: test-install browser-deps
 	$(PY) -m pytest -q
 
 screenshot: test-install browser-deps  # refreshes docs/screenshot.png (tests write theirs to a temporary folder)
-	SCREENSHOT_DIR=docs $(PY) -m pytest -q tests/test_app.py -k browser
+	SCREENSHOT_DIR=docs $(PY) -m pytest -q tests/e2e/test_app.py -k browser

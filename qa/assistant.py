@@ -52,7 +52,8 @@ class Assistant:
         """Without a retriever or reader, those of :meth:`from_corpus` for the bundled article.
         ``settings`` (default: :func:`qa.settings.defaults`) are resolved here once and kept;
         ``k``, ``decisive`` and ``max_question_chars`` override theirs (``k`` must be >= 1).
-        ``abstain_below`` overrides the calibration's threshold (0: never abstain on confidence);
+        ``abstain_below`` overrides the calibration's lower grade bound, below which a reply is
+        ``none`` (0: never withheld on confidence; ``sure`` still needs ``sure_from``);
         ``decisive``: the confidence at which the best answer so far is taken without reading
         the remaining chunks (``None``: always read all ``k`` chunks together)."""
         settings = with_flags(settings or defaults(), k=k, max_question_chars=max_question_chars)
@@ -118,7 +119,8 @@ class Assistant:
         return cls(retriever, reader, settings=settings, **options)
 
     def ask(self, question: str, k: int | None = None, reread: bool | None = None, abstain_below: float | None = None, history=None) -> Answer:
-        """Answer ``question`` from the top ``k`` chunks, or abstain. ``history``: the earlier
+        """Answer ``question`` from the top ``k`` chunks, graded sure, unsure or none (withheld:
+        :class:`~qa.types.Answer` ``grade``). ``history``: the earlier
         turns of this conversation, oldest first (the :class:`Answer` objects ``ask`` returned,
         or ``(question, answer_text)`` pairs); a question that leans on them is read with their
         help (:mod:`qa.conversation`), a self-contained one as if asked alone. ``reread`` and

@@ -121,9 +121,11 @@ def summarise(outcomes: list, view: str, retrieval: bool, seconds: float | None 
     if (~answerable).any():
         conf = np.array([o.confidence for o in outcomes])
         t, best_em, best_f1 = best_threshold(outcomes)
-        summary["no_answer"] = {
-            **{name: {"has_ans_em": g["answerable"]["em"], "has_ans_f1": g["answerable"]["f1"], "no_ans_accuracy": round(100 * float(np.mean([not o.prediction(name) for o in outcomes if not o.case.golds])), 2)}
-               for name, g in ((view, summary), ("shown", summary["shown"]))},
+        no_answer = {name: {"has_ans_em": g["answerable"]["em"], "has_ans_f1": g["answerable"]["f1"], "no_ans_accuracy": round(100 * float(np.mean([not o.prediction(name) for o in outcomes if not o.case.golds])), 2)}
+                     for name, g in ((view, summary), ("shown", summary["shown"]))}
+        summary["no_answer"] = {  # in the summary's view, and in the shown view
+            **no_answer[view],
+            "shown": no_answer["shown"],
             "best_threshold": round(t, 4),
             "best_em": best_em,
             "best_f1": best_f1,
@@ -206,7 +208,7 @@ def format_table(summary: dict) -> list[str]:
     if summary["unanswerable"]["n"]:
         lines.append(f"abstention ({view}): precision {a['precision']}, recall {a['recall']}, answerable abstained {a['answerable_abstained_rate']}")
         na = summary["no_answer"]
-        views = "; ".join(f"{name}: HasAns EM {na[name]['has_ans_em']} F1 {na[name]['has_ans_f1']}, NoAns accuracy {na[name]['no_ans_accuracy']}" for name in dict.fromkeys((view, "shown")))
+        views = "; ".join(f"{name}: HasAns EM {v['has_ans_em']} F1 {v['has_ans_f1']}, NoAns accuracy {v['no_ans_accuracy']}" for name, v in {view: na, "shown": na["shown"]}.items())
         lines.append(f"SQuAD 2.0 {views}; best threshold {na['best_threshold']}: EM {na['best_em']} F1 {na['best_f1']}; no-answer AUC {na['auc']}")
     if "retrieval" in summary:
         lines.append("retrieval: " + ", ".join(f"{k} {v}" for k, v in summary["retrieval"].items()))

@@ -133,7 +133,8 @@ def test_eval_squad2_file_reports_no_answer_metrics(tmp_path, squad_file):
     s = json.loads(summary.read_text(encoding="utf-8"))
     na = s["no_answer"]
     assert na["has_ans_f1"] == 100.0 and na["no_ans_accuracy"] == 100.0 and s["f1"] == 100.0
-    assert na["auc"] == 1.0 and na["best_f1"] == 100.0
+    assert na["auc"] == 1.0 and na["best_f1"] == 100.0 and set(na["shown"]) == {"has_ans_em", "has_ans_f1", "no_ans_accuracy"}
+    assert s["view"] == "strict" and s["grades"]["sure"]["n"] >= 2
     assert "NoAns accuracy" in result.stdout and "questions/s" in result.stdout
 
 

@@ -1,6 +1,8 @@
 """The assistant's parts on made-up spans and confidences: the answer steps and the ``rules``
 they record, the reading loop's early stop and redo, the follow-up policy, the question check."""
 
+from dataclasses import replace
+
 import pytest
 
 from qa.answering.calibration import Calibration
@@ -136,6 +138,21 @@ def test_a_self_contained_question_is_asked_alone_and_a_follow_up_with_the_earli
     assert follow.answer == "6.25亿元" and follow.rules == ("follow_up",)
     asked.clear()
     assert answer_in_conversation("它的投资是多少？", [], respond).rules == () and asked == [("它的投资是多少？", False)]
+
+
+def test_a_question_whose_own_words_no_passage_holds_is_not_retried_as_a_follow_up():
+    asked = []
+
+    def respond(reading, search, earlier):
+        asked.append(reading)
+        return replace(reply("", 0.0), abstained_because="no_passage" if "铁塔" in reading else "unsure", grade="none")
+
+    earlier = [Turn("长安汽车新能源汽车年销量突破了多少？", "100万辆")]
+    answer = answer_in_conversation("埃菲尔铁塔有多高？", earlier, respond)
+    assert asked == ["埃菲尔铁塔有多高？"] and answer.abstained_because == "no_passage"  # no earlier subject brings 埃菲尔铁塔
+    asked.clear()
+    answer_in_conversation("销量是多少？", earlier, respond)
+    assert len(asked) > 1  # withheld for another reason: retried with the earlier turn
 
 
 def test_the_question_check_and_its_script():

@@ -75,7 +75,7 @@ def test_the_strict_and_shown_views_and_the_grades():
     assert grades["unsure"] == {"n": 3, "answerable": 2, "right": 1, "accuracy": 0.3333}
     assert grades["none"] == {"n": 1, "answerable": 1, "right": 1, "accuracy": 1.0}
     na = summary["no_answer"]
-    assert (na["strict"]["has_ans_f1"], na["strict"]["no_ans_accuracy"], na["shown"]["has_ans_f1"], na["shown"]["no_ans_accuracy"]) == (25.0, 50.0, 50.0, 0.0)
+    assert (na["has_ans_f1"], na["no_ans_accuracy"], na["shown"]["has_ans_f1"], na["shown"]["no_ans_accuracy"]) == (25.0, 50.0, 50.0, 0.0)
     table = "\n".join(format_table(summary))
     assert "grades: sure 2 (50.0 % right), unsure 3 (33.3 % right), none 1" in table and "shown: HasAns EM 50.0 F1 50.0, NoAns accuracy 0.0" in table
     assert summarise(outcomes, "all", False)["answerable"]["f1"] == 75.0  # reader-mode benchmarks: every best answer
