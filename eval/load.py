@@ -48,9 +48,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def started(stack: ExitStack, command: list[str], env: dict | None = None) -> subprocess.Popen:
-    """A child process, stopped when ``stack`` closes."""
-    proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+def started(stack: ExitStack, command: list[str], env: dict | None = None, cwd: Path = ROOT) -> subprocess.Popen:
+    """A child process (run in ``cwd``), stopped when ``stack`` closes."""
+    proc = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def stop() -> None:
         proc.terminate()

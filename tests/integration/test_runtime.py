@@ -122,3 +122,18 @@ def test_cached_graphs_answer_without_torch(embedder, retriever):
     answer, start, heavy = json.loads(out.strip().splitlines()[-1])
     assert (answer, heavy) == ("100万辆", [])
     assert start is not None
+
+
+def test_a_process_that_exits_while_the_warm_up_runs_exits_cleanly(embedder, retriever):
+    """Exiting while the background warm-up is inside native code (the query encoder, the
+    tokenizer) used to abort the process ("terminate called without an active exception",
+    exit 134, in 11 of 20 runs exiting 0.1 s after the start): the warm-up now ends before the
+    interpreter does. Exits at several moments of the warm-up, with the graphs cached."""
+    from qa.reading.reader import Reader
+
+    Reader(embedder=embedder, precision="fp32")
+    retriever.search(QUESTION)
+    for delay in (0.05, 0.1, 0.2, 0.3, 0.5):
+        code = f"import time; from qa import Assistant; Assistant(); time.sleep({delay})"
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=300)
+        assert done.returncode == 0, done.stderr[-2000:]
