@@ -79,9 +79,9 @@ def test_answer_endpoint_returns_the_json_object(app_url, article):
     other = client.predict(QUESTION, OWN_TEXT, api_name="/answer")
     assert other["answer"] == "" and other["abstained_because"] == "no_passage" and other["grade"] == "none"  # that text alone: it says nothing of 长安汽车
     assert list(other)[-6:] == ["abstained_because", "guess", "phrase", "rules", "page", "grade"] and data["rules"] == []
-    unsure = client.predict("重庆信息与智慧医学研究院的院长是谁？", "", api_name="/answer")  # the article does not say: shown, marked unsure
-    assert unsure["grade"] == "unsure" and unsure["answer"] and unsure["abstained_because"] is None
-    assert client.predict("重庆信息与智慧医学研究院的院长是谁？", api_name="/ask") == unsure["answer"]  # /ask: the shown answer
+    unsure = client.predict("重庆信息与智慧医学研究院哪天开始启用？", "", api_name="/answer")  # right, with a middling confidence: shown, marked unsure
+    assert (unsure["grade"], unsure["answer"], unsure["abstained_because"]) == ("unsure", "1月6日", None)
+    assert client.predict("重庆信息与智慧医学研究院哪天开始启用？", api_name="/ask") == "1月6日"  # /ask: the shown answer
     bad = client.predict(QUESTION, "x" * 200_001, api_name="/answer")
     assert bad["answer"] == "" and "over the limit" in bad["error"]
     earlier = [["璧山的生物制造中试平台是什么时候开工的？", "2025年11月"]]
@@ -165,8 +165,9 @@ def test_chat_in_a_real_browser(app_url, browser, screenshot_dir):
     expect(guessed).to_contain_text("最可能的答案，但不确定")
 
     # an unsure answer is shown marked as such, in words and in its own colour, here and in the full text
-    unsure = ask(page, "重庆信息与智慧医学研究院的院长是谁？", 9)
+    unsure = ask(page, "重庆信息与智慧医学研究院哪天开始启用？", 9)
     expect(unsure).to_contain_text("【不确定】可能是")
+    expect(unsure.locator(".unsure-answer")).to_contain_text("1月6日")
     expect(unsure).to_contain_text("请对照原文核实")
     expect(unsure.locator(".unsure-answer")).to_have_count(1)
     expect(page.locator("#chat .bot").first).not_to_contain_text("不确定")  # 100万辆: sure
@@ -175,6 +176,7 @@ def test_chat_in_a_real_browser(app_url, browser, screenshot_dir):
     colour = latest.evaluate("m => getComputedStyle(m).backgroundColor")
     earlier = page.locator("#doc-view mark:not(.latest)").first.evaluate("m => getComputedStyle(m).backgroundColor")
     assert colour == "rgb(96, 165, 250)" and earlier == "rgb(253, 230, 138)"  # the unsure blue, the sure answers' yellow
+    page.screenshot(path=str(screenshot_dir / "unsure.png"), full_page=True)
     assert page.locator(".toast-body").count() == 0
     page.close()
 

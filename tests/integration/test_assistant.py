@@ -44,8 +44,10 @@ def test_a_self_contained_question_is_sure_and_an_unanswerable_one_is_not(assist
     sure = assistant.ask(QUESTION)
     assert (sure.grade, sure.answer, sure.to_json()["grade"]) == ("sure", "100万辆", "sure") and not sure.unsure
     unanswerable = assistant.ask("重庆信息与智慧医学研究院的院长是谁？")  # the article names a vice-president of another institute
-    assert unanswerable.grade != "sure" and assistant.policy.abstain_below <= unanswerable.confidence < assistant.policy.sure_from
-    assert unanswerable.unsure and unanswerable.answer and unanswerable.evidence and unanswerable.abstained_because == ""  # shown, marked
+    assert unanswerable.grade != "sure" and unanswerable.confidence < assistant.policy.sure_from
+    unsure = assistant.ask("重庆信息与智慧医学研究院哪天开始启用？")  # right (1月6日), with a middling confidence
+    assert assistant.policy.abstain_below <= unsure.confidence < assistant.policy.sure_from
+    assert (unsure.grade, unsure.answer, unsure.abstained_because) == ("unsure", "1月6日", "") and unsure.unsure and "1月6日" in unsure.evidence  # shown, marked
 
 
 def test_an_unsure_answer_is_withheld_and_kept_as_the_guess(assistant):
@@ -76,10 +78,10 @@ def test_odd_questions_never_crash(assistant, question):
 
 
 def test_threshold_is_a_per_call_override(assistant):
-    question = "重庆信息与智慧医学研究院的院长是谁？"  # not in the article: graded unsure
+    question = "重庆信息与智慧医学研究院哪天开始启用？"  # graded unsure
     shipped = assistant.abstain_below
     withheld = assistant.ask(question, abstain_below=0.9)
-    assert withheld.grade == "none" and withheld.abstained_because == "unsure" and withheld.guess.answer
+    assert withheld.grade == "none" and withheld.abstained_because == "unsure" and withheld.guess.answer == "1月6日"
     assert assistant.abstain_below == shipped and assistant.ask(question).grade == "unsure"  # nothing was overwritten
 
 
