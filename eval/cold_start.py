@@ -19,12 +19,11 @@ import statistics
 import subprocess
 import sys
 import time
-import urllib.error
 import urllib.request
 from contextlib import ExitStack
 from pathlib import Path
 
-from eval.load import free_port, started
+from eval.load import free_port, started, wait_for
 from eval.paths import ROOT
 from qa.encoders.cpu import cpu_flags
 
@@ -50,16 +49,7 @@ def replica_seconds(root: Path, limit: float = 120) -> tuple[float, float]:
     with ExitStack() as stack:
         launched = time.monotonic()
         proc = started(stack, [sys.executable, "app.py", "--port", str(port)], cwd=root)
-        while True:
-            if proc.poll() is not None or time.monotonic() - launched > limit:
-                raise RuntimeError(f"{root}/app.py not ready within {limit:.0f} s (exit code {proc.returncode})")
-            try:
-                with urllib.request.urlopen(f"{url}/readyz", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except (urllib.error.URLError, OSError):  # 503 while loading, or not listening yet
-                pass
-            time.sleep(0.05)
+        wait_for(proc, lambda: urllib.request.urlopen(f"{url}/readyz", timeout=2).close(), f"{root}/app.py ready", limit, every=0.05)  # 503 while loading
         ready = time.monotonic() - launched
         request = urllib.request.Request(f"{url}/v1/ask", data=json.dumps({"question": QUESTION}).encode(), headers={"content-type": "application/json"})
         with urllib.request.urlopen(request, timeout=60) as response:

@@ -63,7 +63,9 @@ def started(stack: ExitStack, command: list[str], env: dict | None = None, cwd: 
     return proc
 
 
-def wait_for(proc: subprocess.Popen, check, what: str, limit: float = 300) -> None:
+def wait_for(proc: subprocess.Popen, check, what: str, limit: float = 300, every: float = 0.5) -> None:
+    """Call ``check`` every ``every`` seconds until it raises no ``OSError`` (an HTTP error status
+    is one); fail when ``proc`` exits or ``limit`` seconds pass."""
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -72,7 +74,7 @@ def wait_for(proc: subprocess.Popen, check, what: str, limit: float = 300) -> No
             check()
             return
         except OSError:
-            time.sleep(0.5)
+            time.sleep(every)
     raise RuntimeError(f"{what} did not start within {limit:.0f} s")
 
 
